@@ -1,0 +1,1 @@
+# Atelier workshop module: registration is declared in tryton.cfg.

@@ -1,0 +1,85 @@
+"""Audit trail: who did what, when, on which record, for critical actions.
+
+Rows are written by code only (without access checks, so every role leaves a
+trace); no group may write or delete them (see audit.xml).
+"""
+import datetime
+
+from trytond.model import ModelSQL, ModelView, fields
+from trytond.pool import Pool
+from trytond.transaction import Transaction
+
+ACTIONS = [
+    ('stage', "Stage Change"),
+    ('quote', "Quote Generated"),
+    ('quote_sent', "Quote Sent"),
+    ('quote_approved', "Quote Approved"),
+    ('invoice', "Invoice Generated"),
+    ('invoice_sent', "Invoice Sent"),
+    ('payment', "Payment"),
+    ('override', "Override"),
+    ('deletion', "Deletion"),
+    ('import', "Import"),
+    ]
+
+
+class Audit(ModelSQL, ModelView):
+    "Audit Trail Entry"
+    __name__ = 'workshop.audit'
+
+    company = fields.Many2One(
+        'company.company', "Shop", readonly=True, ondelete='CASCADE')
+    timestamp = fields.DateTime("Timestamp", readonly=True, required=True)
+    user = fields.Many2One('res.user', "User", readonly=True)
+    action = fields.Selection(ACTIONS, "Action", readonly=True, required=True)
+    resource = fields.Reference(
+        "Record", selection='get_resources', readonly=True)
+    resource_name = fields.Char("Record Name", readonly=True)
+    description = fields.Text("Description", readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order = [('timestamp', 'DESC'), ('id', 'DESC')]
+
+    @classmethod
+    def get_resources(cls):
+        Model = Pool().get('ir.model')
+        return [(None, '')] + [(m.name, m.string) for m in Model.search([])]
+
+    @classmethod
+    def log(cls, action, records, description='', company=None):
+        """Write one audit row per record and return the rows.
+
+        action: a key of ACTIONS; records: a list of model instances (empty:
+        one row without record); description: free text; company: a
+        company.company instance or id used when a record has no `company`
+        field (default: the context company).
+        """
+        transaction = Transaction()
+        if company is None:
+            company = transaction.context.get('company')
+        company = getattr(company, 'id', company)
+        now = datetime.datetime.now()
+        rows = []
+        for record in (records or [None]):
+            rec_company = getattr(record, 'company', None)
+            rows.append({
+                    'company': getattr(rec_company, 'id', rec_company)
+                    or company,
+                    'timestamp': now,
+                    'user': transaction.user or None,
+                    'action': action,
+                    'resource': str(record) if record else None,
+                    'resource_name': record.rec_name if record else None,
+                    'description': description,
+                    })
+        with transaction.set_context(_check_access=False):
+            return cls.create(rows)
+
+    @classmethod
+    def log_deletion(cls, records):
+        "Audit the deletion of records; call it before deleting them."
+        if records:
+            cls.log('deletion', records,
+                description=records[0].__names__()['model'])
