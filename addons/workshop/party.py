@@ -19,8 +19,12 @@ class Party(metaclass=PoolMeta):
         # Company-dependent values reached from a party are those of its shop.
         from trytond.modules.company.model import CompanyMultiValueMixin
         for field in cls._fields.values():
-            target = getattr(field, 'get_target', None)
-            if target and issubclass(target(), CompanyMultiValueMixin):
+            try:
+                target = field.get_target()
+            except (AttributeError, KeyError):
+                # not relational, or its relation is not in the pool yet
+                continue
+            if issubclass(target, CompanyMultiValueMixin):
                 field.context.setdefault('company', Eval('company', -1))
                 field.depends.add('company')
 

@@ -1,0 +1,1 @@
+# Atelier service order spine: registration is declared in tryton.cfg.
