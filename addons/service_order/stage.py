@@ -94,10 +94,14 @@ class Stage(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
                     'sequence': i * 10,
                     **{k: v for k, v in d.items() if k != 'next'},
                     } for i, d in enumerate(defaults, 1)])
-        by_code = {s.code: s for s in stages}
+        by_code = {s.code: s.id for s in stages}
+        to_write = []
         for stage, values in zip(stages, defaults):
-            stage.next_stages = [by_code[c] for c in values.get('next', [])]
-        cls.save(stages)
+            if values.get('next'):
+                to_write.extend(([stage], {'next_stages': [('add', [
+                                    by_code[c] for c in values['next']])]}))
+        if to_write:
+            cls.write(*to_write)
         return stages
 
 

@@ -23,9 +23,10 @@ def create_stages(company, kind='service'):
                 } for i, (c, n, cat, notify, _) in enumerate(data)])
     by_code = {s.code: s for s in stages}
     for stage, (_, _, _, _, nexts) in zip(stages, data):
-        stage.next_stages = [by_code[c] for c in nexts]
-    Stage.save(stages)
-    return by_code
+        if nexts:
+            Stage.write([stage], {'next_stages': [
+                        ('add', [by_code[c].id for c in nexts])]})
+    return {s.code: s for s in Stage.browse(stages)}
 
 
 def create_service_product(name="Labour", price=Decimal('50')):

@@ -1,0 +1,1 @@
+# Atelier repair vertical: registration is declared in tryton.cfg.
