@@ -1,0 +1,1 @@
+"French invoices and quotes: mandatory mentions, PDF rendering, shop setup."
