@@ -1,0 +1,1 @@
+# Atelier cashier module: registration is declared in tryton.cfg.
