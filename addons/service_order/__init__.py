@@ -1,1 +1,4 @@
 # Atelier service order spine: registration is declared in tryton.cfg.
+# Routes are global to the server: importing them registers them on
+# trytond.wsgi.app.
+from . import routes  # noqa: F401
