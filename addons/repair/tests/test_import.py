@@ -2,14 +2,20 @@
 import csv
 import io
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import unittest
 
 from trytond.modules.company.tests import create_company, set_company
 from trytond.modules.repair.customer_import import (
     ImportFileError, import_file, normalize_email, normalize_phone,
     read_rows, rejects_csv)
+from trytond import backend
 from trytond.pool import Pool
-from trytond.tests.test_tryton import activate_module, with_transaction
+from trytond.tests.test_tryton import (
+    DB_CACHE, _db_cache_file, activate_module, with_transaction)
 
 DATA = os.path.join(os.path.dirname(__file__), 'data')
 HEADER_FR = ('Nom;Prénom;Téléphone;Email;Adresse;Code postal;Ville;'
@@ -311,6 +317,70 @@ class ImportTestCase(unittest.TestCase):
         self.assertEqual(values['rejects_filename'], 'clients.csv.rejects.csv')
         self.assertIn(b'Durand,bad,blue', values['rejects'])
         self.assertEqual(self.count(company)['parties'], 1)
+
+
+class ScriptTestCase(unittest.TestCase):
+    "scripts/import against a SQLite copy of the cached test database"
+
+    @classmethod
+    def setUpClass(cls):
+        activate_module('repair')
+        cache = DB_CACHE and _db_cache_file(DB_CACHE, 'repair')
+        if backend.name != 'sqlite' or not cache or not os.path.exists(cache):
+            raise unittest.SkipTest("needs SQLite and DB_CACHE")
+        cls.directory = tempfile.mkdtemp()
+        shutil.copy(cache, os.path.join(cls.directory, 'atelier.sqlite'))
+        cls.env = dict(os.environ, TRYTOND_DATABASE__PATH=cls.directory,
+            TRYTOND_DATABASE__URI='sqlite://')
+        cls.env.pop('TRYTOND_DATABASE_NAMES', None)
+        subprocess.run([sys.executable, os.path.join(DATA, 'setup_shops.py'),
+                'atelier', 'Shop A', 'Shop B'],
+            env=cls.env, check=True, capture_output=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.directory)
+
+    def run_script(self, *args):
+        script = os.path.join(
+            DATA, '..', '..', '..', '..', 'scripts', 'import')
+        return subprocess.run([script] + list(args), env=self.env,
+            capture_output=True, text=True, timeout=300)
+
+    def test_script(self):
+        "Import, re-import, refused file, choice of shop"
+        filename = os.path.join(self.directory, 'clients.csv')
+        shutil.copy(os.path.join(DATA, 'customers.csv'), filename)
+
+        result = self.run_script(filename)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn('Shop A, Shop B', result.stderr)
+
+        result = self.run_script(filename, '--shop', 'Shop A')
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout.strip(),
+            'imported 1, merged 1, rejected 2')
+        self.assertIn('Fidélité', result.stderr)
+        with open(filename + '.rejects.csv', encoding='utf-8-sig') as file:
+            rows = list(csv.reader(file, delimiter=';'))
+        self.assertEqual([r[0] for r in rows[1:]], ['4', '5'])
+        self.assertEqual(rows[1][2:4], ['Petit', 'Anne'])
+
+        result = self.run_script(filename, '--shop', 'Shop A', '--db',
+            'atelier')
+        self.assertEqual(result.stdout.strip(),
+            'imported 0, merged 2, rejected 2')
+
+        result = self.run_script(filename, '--shop', 'Shop B')
+        self.assertEqual(result.stdout.strip(),
+            'imported 1, merged 1, rejected 2')
+
+        with open(filename, 'wb') as file:
+            file.write(b'prenom;ville\nJean;Paris\n')
+        result = self.run_script(filename, '--shop', 'Shop A')
+        self.assertEqual(result.returncode, 1)
+        self.assertIn('"nom"', result.stderr)
+        self.assertEqual(result.stdout, '')
 
 
 if __name__ == '__main__':
