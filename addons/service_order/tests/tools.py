@@ -29,16 +29,34 @@ def create_stages(company, kind='service'):
     return {s.code: s for s in Stage.browse(stages)}
 
 
-def create_service_product(name="Labour", price=Decimal('50')):
-    "Create a salable service product priced `price` (excl. tax) per unit."
+def create_service_product(
+        name="Labour", price=Decimal('50'), type='service', company=None):
+    """Create a salable product priced `price` (excl. tax, currency of the
+    shop) per unit. When `company` has a chart of accounts, the product
+    gets an accounting category with its revenue account, as quotes need.
+    """
     pool = Pool()
     Template = pool.get('product.template')
     Uom = pool.get('product.uom')
+    Category = pool.get('product.category')
+    Account = pool.get('account.account')
     unit, = Uom.search([('name', '=', 'Unit')])
-    template, = Template.create([{
-                'name': name, 'type': 'service', 'salable': True,
-                'default_uom': unit.id, 'sale_uom': unit.id,
-                'list_price': price,
-                'products': [('create', [{}])],
-                }])
+    values = {
+        'name': name, 'type': type, 'salable': True,
+        'default_uom': unit.id, 'sale_uom': unit.id,
+        'list_price': price,
+        'products': [('create', [{}])],
+        }
+    revenues = Account.search([
+            ('type.revenue', '=', True),
+            ('closed', '!=', True),
+            ('company', '=', company.id),
+            ], limit=1) if company else []
+    if revenues:
+        category, = Category.create([{
+                    'name': "Services", 'accounting': True,
+                    'account_revenue': revenues[0].id,
+                    }])
+        values['account_category'] = category.id
+    template, = Template.create([values])
     return template.products[0]
