@@ -242,21 +242,25 @@ class DashboardWeekly(ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        cls._order = [('week', 'ASC')]
+        cls._order = [('week', 'ASC'), ('id', 'ASC')]
 
     @classmethod
     def table_query(cls):
         company = Transaction().context.get('company')
         done = first_entries(COMPLETED)
-        week = cls.week.sql_cast(week_start(done.date))
-        return done.select(
-            Min(done.order).as_('id'),
-            done.company.as_('company'),
-            week.as_('week'),
-            Count(done.order).as_('count'),
+        # Compute the week in a sub-query: PostgreSQL can not match a
+        # parameterized expression of the GROUP BY with the SELECT one
+        weeks = done.select(
+            done.order, done.company,
+            cls.week.sql_cast(week_start(done.date)).as_('week'),
             where=(done.company == company)
-            & timestamp_where(done.date, default_weeks_from()),
-            group_by=[done.company, week])
+            & timestamp_where(done.date, default_weeks_from()))
+        return weeks.select(
+            Min(weeks.order).as_('id'),
+            weeks.company.as_('company'),
+            weeks.week.as_('week'),
+            Count(weeks.order).as_('count'),
+            group_by=[weeks.company, weeks.week])
 
 
 class DashboardRepairTime(ModelSQL, ModelView):
@@ -276,7 +280,7 @@ class DashboardRepairTime(ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        cls._order = [('month', 'ASC')]
+        cls._order = [('month', 'ASC'), ('id', 'ASC')]
 
     @classmethod
     def table_query(cls):
@@ -341,7 +345,7 @@ class DashboardRevenue(ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        cls._order = [('month', 'ASC')]
+        cls._order = [('month', 'ASC'), ('id', 'ASC')]
 
     @classmethod
     def _invoiced(cls, company_id, withs):
@@ -464,7 +468,7 @@ class DashboardRating(ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        cls._order = [('month', 'ASC')]
+        cls._order = [('month', 'ASC'), ('id', 'ASC')]
 
     @classmethod
     def table_query(cls):
@@ -474,17 +478,19 @@ class DashboardRating(ModelSQL, ModelView):
         company = Transaction().context.get('company')
         delivered = first_entries('delivered')
         date = Coalesce(delivered.date, order.intake_date)
-        month = cls.month.sql_cast(month_start(date))
-        rating = cls.average.sql_cast(order.rating)
-        return (order
+        rated = (order
             .join(delivered, 'LEFT', condition=delivered.order == order.id)
             .select(
-                Min(order.id).as_('id'),
-                order.company.as_('company'),
-                month.as_('month'),
-                Count(order.id).as_('count'),
-                cls.average.sql_cast(Avg(rating)).as_('average'),
+                order.id, order.company,
+                cls.month.sql_cast(month_start(date)).as_('month'),
+                cls.average.sql_cast(order.rating).as_('rating'),
                 where=(order.company == company)
                 & (order.rating != Null) & (order.rating != '')
-                & timestamp_where(date, default_months_from()),
-                group_by=[order.company, month]))
+                & timestamp_where(date, default_months_from())))
+        return rated.select(
+            Min(rated.id).as_('id'),
+            rated.company.as_('company'),
+            rated.month.as_('month'),
+            Count(rated.id).as_('count'),
+            cls.average.sql_cast(Avg(rated.rating)).as_('average'),
+            group_by=[rated.company, rated.month])

@@ -293,19 +293,21 @@ class DashboardTestCase(unittest.TestCase):
         FiscalYear.create_period([fiscalyear])
         receivable, = Account.search([
                 ('company', '=', company.id),
-                ('type.receivable', '=', True)], limit=1)
+                ('type.receivable', '=', True),
+                ('closed', '!=', True)], limit=1)
         revenue, = Account.search([
                 ('company', '=', company.id),
-                ('type.revenue', '=', True)], limit=1)
+                ('type.revenue', '=', True),
+                ('closed', '!=', True)], limit=1)
         cash, = Account.search([
                 ('company', '=', company.id),
-                ('name', '=', 'Main Cash')], limit=1)
+                ('code', '=', '1.1.1')], limit=1)
         tax, = Tax.search([('company', '=', company.id)], limit=1)
         journal_cash, = Journal.search([('code', '=', 'CASH')], limit=1)
         method = PaymentMethod(name="Cash", company=company,
             journal=journal_cash, credit_account=cash, debit_account=cash)
         method.save()
-        party = Party(name="Customer")
+        party = Party(name="Customer", addresses=[{}])
         party.save()
         for date, amount, payment in specs:
             invoice = Invoice(type='out', company=company, party=party,
