@@ -1,0 +1,280 @@
+"""Fill the demo database with a French repair shop's last three months.
+
+Usage: demo_data.py --db NAME --config FILE [--logins]
+With --logins, only print the sign-in names and passwords.
+
+The shop, its chart of accounts and users are set up through proteus as an
+administrator would; tickets are then played server side in chronological
+order (quote, approval, invoice, counter payment, delivery), with the
+history, invoice and payment dates of when they happened.
+"""
+import argparse
+import csv
+import datetime as dt
+import io
+import os
+import random
+import sys
+
+from stdnum import luhn
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHOP = "Répar'Phone Lyon"
+USERS = [
+    # login, name, role, password
+    ('proprio', "Sophie Marchand", 'workshop.role_owner', 'atelier-proprio'),
+    ('gerant', "Karim Benali", 'workshop.role_admin', 'atelier-gerant'),
+    ('tech', "Lucas Petit", 'workshop.role_technician', 'atelier-tech'),
+    ('compta', "Nadia Roux", 'workshop.role_accounting', 'atelier-compta'),
+    ]
+FIRST = ["Camille", "Léa", "Hugo", "Chloé", "Louis", "Manon", "Jules",
+    "Inès", "Nathan", "Emma", "Théo", "Sarah", "Adam", "Zoé", "Yanis",
+    "Lina", "Mathis", "Jade", "Rayan", "Louise", "Aïcha", "Moussa",
+    "Fatou", "Élodie"]
+LAST = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard",
+    "Petit", "Durand", "Leroy", "Moreau", "Simon", "Laurent", "Lefèvre",
+    "Michel", "Garcia", "David", "Bertrand", "Roux", "Vincent", "Fournier",
+    "Diallo", "Traoré", "Nguyen", "Faure"]
+STREETS = ["rue Mercière", "rue de la République", "cours Lafayette",
+    "avenue Jean Jaurès", "rue Paul Bert", "quai Saint-Antoine",
+    "rue Garibaldi", "boulevard des Belges"]
+DEVICES = [("Apple", "iPhone 12"), ("Apple", "iPhone 13"),
+    ("Samsung", "Galaxy S21"), ("Samsung", "Galaxy A52"),
+    ("Xiaomi", "Redmi Note 10"), ("Google", "Pixel 6"),
+    ("Huawei", "P30"), ("Apple", "iPad Air")]
+FAULTS = ["Écran cassé", "Batterie qui ne tient plus la charge",
+    "Ne s'allume plus", "Connecteur de charge défectueux",
+    "Tombé dans l'eau", "Haut-parleur muet", "Caméra arrière floue"]
+# Final stage of the tickets, oldest first (mostly delivered).
+STAGE_PATH = ['received', 'diagnosed', 'in_progress', 'done', 'ready',
+    'delivered']
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--db', required=True)
+    parser.add_argument('--config', required=True)
+    parser.add_argument('--logins', action='store_true')
+    return parser.parse_args()
+
+
+def print_logins():
+    print("Atelier demo: http://127.0.0.1:8000  (database: demo)")
+    print("  %-8s %-18s %-12s %s" % ("login", "password", "role", "name"))
+    print("  %-8s %-18s %-12s %s" % ('admin', 'admin', "Administrator",
+            "(all rights)"))
+    for login, name, role, password in USERS:
+        print("  %-8s %-18s %-12s %s" % (login, password,
+                role.split('_', 1)[1].capitalize(), name))
+
+
+def imei(rng):
+    "Return a random IMEI whose check digit is right (Luhn, 3GPP TS 23.003)."
+    body = '35' + ''.join(str(rng.randrange(10)) for _ in range(12))
+    return body + luhn.calc_check_digit(body)
+
+
+def customers_csv(rng, count=40):
+    """Return the bytes of the shop's customer spreadsheet as French Excel
+    writes it (Windows-1252, semicolons), with a duplicate row."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=';')
+    writer.writerow(["Nom", "Prénom", "Téléphone", "Email", "Adresse",
+            "Code postal", "Ville", "Marque", "Modèle", "IMEI"])
+    rows = []
+    for i in range(count):
+        first, last = FIRST[i % len(FIRST)], LAST[(i * 7) % len(LAST)]
+        brand, model = DEVICES[i % len(DEVICES)]
+        rows.append([last, first,
+                '06 %02d %02d %02d %02d' % tuple(
+                    rng.randrange(100) for _ in range(4)),
+                '%s.%s%d@example.fr' % (first.lower(), last.lower(), i)
+                .encode('ascii', 'ignore').decode(),
+                '%d %s' % (rng.randrange(1, 120), rng.choice(STREETS)),
+                '6900%d' % rng.randrange(1, 10), "Lyon",
+                brand, model, imei(rng)])
+    rows.append(rows[3])  # the same customer twice, as in real files
+    writer.writerows(rows)
+    return out.getvalue().encode('cp1252', 'replace')
+
+
+def setup_shop(database, config_file):
+    "Create the shop, its products and users with proteus; return ids."
+    from proteus import config as pconfig
+    from trytond.modules.invoice_fr.shop_setup import (
+        create_repair_products, create_user, setup_french_shop)
+    config = pconfig.set_trytond(database=database, config_file=config_file)
+    company = setup_french_shop(
+        config, SHOP, siret='73282932000074', vat_number='FR44732829320',
+        street="12 rue de la République", postal_code='69002', city="Lyon",
+        email='contact@reparphone.example.fr', phone='+33478000000',
+        legal_mentions="SARL au capital de 10 000 € — RCS Lyon 732 829 320",
+        today=dt.date.today() - dt.timedelta(days=95))
+    if (dt.date.today() - dt.timedelta(days=95)).year != dt.date.today().year:
+        from trytond.modules.invoice_fr.shop_setup import _create_fiscalyear
+        _create_fiscalyear(config, company, dt.date.today())
+    products = create_repair_products(config, company)
+    for login, name, role, password in USERS:
+        create_user(config, company, login, name, role, password)
+    return company.id, {k: p.id for k, p in products.items()}
+
+
+def play_tickets(company_id, product_ids, rng):
+    "Import the customers and play 60 tickets over the last three months."
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    pool = Pool()
+    Company = pool.get('company.company')
+    Stage = pool.get('service.order.stage')
+    Order = pool.get('service.order')
+    History = pool.get('service.order.stage.history')
+    Device = pool.get('repair.device')
+    Employee = pool.get('company.employee')
+    Party = pool.get('party.party')
+    User = pool.get('res.user')
+    Notification = pool.get('service.order.notification')
+    Invoice = pool.get('account.invoice')
+    PaymentMethod = pool.get('account.invoice.payment.method')
+    Product = pool.get('product.product')
+    from trytond.modules.repair.customer_import import import_file
+
+    company = Company(company_id)
+    stages = {s.code: s for s in Stage.create_defaults(company, 'repair')}
+    methods = {m.counter_method: m
+        for m in PaymentMethod.create_counter_methods(company)}
+    _, result = import_file(company, customers_csv(rng))
+    print("Customers: imported %s, merged %s, rejected %s" % (
+            result.imported, result.merged, result.rejected))
+    technicians = []
+    for user in User.search([('login', 'in', ['tech', 'gerant'])]):
+        party, = Party.create([{'name': user.name, 'company': company.id}])
+        employee, = Employee.create([{
+                    'party': party.id, 'company': company.id}])
+        User.write([user], {'employees': [('add', [employee.id])],
+                'employee': employee.id})
+        technicians.append(employee)
+    devices = Device.search([('company', '=', company.id)])
+    labour = Product(product_ids["Main d'œuvre"])
+    diagnosis = Product(product_ids["Diagnostic"])
+    parts = [Product(product_ids["Écran iPhone 12"]),
+        Product(product_ids["Batterie"])]
+
+    now = dt.datetime.now().replace(microsecond=0)
+    intakes = sorted(now - dt.timedelta(
+            days=rng.uniform(0.2, 92), hours=0) for _ in range(60))
+    events = []  # (when, order, action) played in date order
+    for n, intake in enumerate(intakes):
+        device = rng.choice(devices)
+        part = rng.choice(parts + [None])
+        lines = [('create', [{
+                        'product': diagnosis.id, 'description': "Diagnostic",
+                        'quantity': 1, 'unit': diagnosis.sale_uom.id,
+                        'unit_price': diagnosis.list_price}, {
+                        'product': labour.id,
+                        'description': "Main d'œuvre",
+                        'quantity': rng.choice([0.5, 1, 1.5, 2]),
+                        'unit': labour.sale_uom.id,
+                        'unit_price': labour.list_price}] + ([{
+                        'product': part.id, 'description': part.name,
+                        'quantity': 1, 'unit': part.sale_uom.id,
+                        'unit_price': part.list_price}] if part else []))]
+        with Transaction().set_context(company=company.id):
+            order, = Order.create([{
+                        'kind': 'repair', 'company': company.id,
+                        'party': device.party.id, 'device': device.id,
+                        'stage': stages['received'].id,
+                        'intake_date': intake,
+                        'promised_date': (intake + dt.timedelta(days=3)).date(),
+                        'assigned_to': rng.choice(technicians).id,
+                        'fault': rng.choice(FAULTS),
+                        'accessories': rng.choice(
+                            ["Chargeur", "Coque", "Aucun", "Carte SIM"]),
+                        'device_condition': rng.choice(
+                            ["Rayures légères", "Bon état",
+                                "Coin enfoncé"]),
+                        'lines': lines,
+                        }])
+        # Age decides how far the ticket went; a few are cancelled.
+        age = (now - intake).days
+        if n % 17 == 5:
+            path = ['cancelled']
+        else:
+            reach = min(len(STAGE_PATH) - 1, age // 4 + rng.randrange(2))
+            path = STAGE_PATH[1:reach + 1]
+        when = intake
+        for code in path:
+            when += dt.timedelta(hours=rng.uniform(2, 40))
+            if when >= now:
+                break
+            events.append((when, order.id, code))
+
+    for when, order_id, code in sorted(events, key=lambda e: e[0]):
+        order = Order(order_id)
+        with Transaction().set_context(company=company.id):
+            if code == 'diagnosed':
+                order.set_stage(stages[code])
+                order.diagnosis = "Pièce à remplacer, devis établi."
+                order.save()
+                Order.quote([order])
+            elif code == 'in_progress':
+                Order.approve_quote([order], note="Accord en boutique")
+                order.set_stage(stages[code])
+            elif code == 'ready':
+                order.set_stage(stages[code])
+                for invoice in Order(order_id).sale.invoices:
+                    invoice.invoice_date = when.date()
+                Invoice.save(Order(order_id).sale.invoices)
+                Order.invoice([Order(order_id)])
+            elif code == 'delivered':
+                order = Order(order_id)
+                if rng.random() < 0.93:
+                    method = methods[rng.choice(['cash', 'card', 'card'])]
+                    Invoice.counter_pay(
+                        [i for i in order.invoices if i.state == 'posted'],
+                        method, order.amount_due, date=when.date(),
+                        tendered=order.amount_due if method.counter_method
+                        == 'cash' else None)
+                    order.set_stage(stages[code])
+                else:
+                    order.set_stage(stages[code], deliver_unpaid=True,
+                        reason="Client de confiance, paiement en fin de mois")
+                if rng.random() < 0.8:
+                    Order.write([order], {
+                            'rating': rng.choice(['3', '4', '4', '5', '5'])})
+            else:
+                order.set_stage(stages[code])
+        # The history row just written happened at `when`.
+        last, = History.search([('order', '=', order_id)],
+            order=[('id', 'DESC')], limit=1)
+        History.write([last], {'date': when})
+    # Past stage changes were not emailed when they happened.
+    old = Notification.search([('state', 'in', ['pending', 'failed'])])
+    Notification.write(old, {'state': 'cancelled',
+            'last_error': "Données de démonstration : message non envoyé"})
+    print("Tickets: %s" % Order.search_count([('company', '=', company.id)]))
+
+
+def main():
+    args = parse_args()
+    if args.logins:
+        print_logins()
+        return
+    os.chdir(ROOT)
+    os.environ['TRYTOND_CONFIG'] = args.config
+    rng = random.Random(20261121)
+    company_id, product_ids = setup_shop(args.db, args.config)
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    pool = Pool(args.db)
+    User = pool.get('res.user')
+    with Transaction().start(args.db, 0, readonly=True):
+        admin, = User.search([('login', '=', 'admin')])
+        admin_id = admin.id
+    with Transaction().start(args.db, admin_id, context={
+                'company': company_id, 'language': 'fr'}) as transaction:
+        play_tickets(company_id, product_ids, rng)
+        transaction.commit()
+
+
+if __name__ == '__main__':
+    sys.exit(main())
