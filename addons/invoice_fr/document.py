@@ -57,7 +57,7 @@ def is_business(party):
         for i in party.identifiers)
 
 
-def party_identifier(party, types):
+def party_identifier(party, *types):
     "Return the code of the first identifier of `party` of one of `types`."
     if not party:
         return None
@@ -125,12 +125,17 @@ class FrenchDocumentMixin:
         address lines, SIRET, VAT number, legal mentions (legal form, share
         capital, RCS — Code de commerce art. R123-237), logo as data URI,
         primary colour."""
+        Address = Pool().get('party.address')
         party = company.party
         address = party.address_get(type='invoice') if party else None
         lines = []
         if address:
-            lines = [l for l in address.full_address.splitlines()
-                if l.strip()]
+            # The name is printed apart, without the address_with_party
+            # context of the stock reports.
+            with Transaction().set_context(address_with_party=False):
+                address = Address(address.id)
+                lines = [l for l in address.full_address.splitlines()
+                    if l.strip()]
         phone = email = None
         for mechanism in party.contact_mechanisms:
             if mechanism.type in {'phone', 'mobile'} and not phone:
@@ -146,8 +151,7 @@ class FrenchDocumentMixin:
             'name': party.name,
             'address': lines,
             'siret': siret.code if siret else None,
-            'siren': (siret.code[:9] if siret and siret.code
-                else party_identifier(party, {'fr_siren'})),
+            'siren': party_identifier(party, 'fr_siren'),
             'vat': getattr(company, 'vat_number', None),
             'legal_mentions': getattr(company, 'legal_mentions', None) or '',
             'payment_terms_text': (

@@ -252,41 +252,28 @@ def setup_french_shop(config, name, siret, vat_number, street, postal_code,
     numbers are checked by python-stdnum through party.identifier:
     an invalid one raises the server's validation error.
     """
-    Party = Model.get('party.party', config=config)
     Company = Model.get('company.company', config=config)
-    Identifier = Model.get('party.identifier', config=config)
     if today is None:
         today = dt.date.today()
 
     france = _get_or_create_country(config)
     euro = _get_or_create_euro(config)
-
-    party = Party(name=name)
-    party.company = None
-    address, = party.addresses
-    address.street = street
-    address.postal_code = postal_code
-    address.city = city
-    address.country = france
-    if email:
-        party.contact_mechanisms.new(type='email', value=email)
-    if phone:
-        party.contact_mechanisms.new(type='phone', value=phone)
-    party.identifiers.new(type='eu_vat', code=vat_number)
-    party.identifiers.new(type='fr_siren', code=siret.replace(' ', '')[:9])
-    party.save()
-    address, = party.addresses
-    Identifier(party=party, address=address, type='fr_siret',
-        code=siret).save()
-
-    company = Company(party=party, currency=euro, timezone='Europe/Paris')
-    company.business_type = business_type
-    company.legal_mentions = legal_mentions
-    company.payment_terms_text = (
-        payment_terms_text or DEFAULT_PAYMENT_TERMS_TEXT)
-    company.terms = terms or DEFAULT_TERMS
-    company.primary_colour = primary_colour
-    company.save()
+    # The shop's party belongs to no shop before its company exists, which
+    # the workshop party rule refuses to clients: the server creates both.
+    company_id = Company.create_french_shop({
+            'name': name, 'street': street, 'postal_code': postal_code,
+            'city': city, 'country': france.id,
+            'siret': siret, 'vat_number': vat_number,
+            'email': email, 'phone': phone,
+            'currency': euro.id, 'timezone': 'Europe/Paris',
+            'business_type': business_type,
+            'legal_mentions': legal_mentions,
+            'payment_terms_text': (
+                payment_terms_text or DEFAULT_PAYMENT_TERMS_TEXT),
+            'terms': terms or DEFAULT_TERMS,
+            'primary_colour': primary_colour,
+            }, config.context)
+    company = Company(company_id)
     _switch_company(config, company)
     company = Company(company.id)
 
