@@ -10,7 +10,7 @@ from trytond.model import (
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond.pyson import Eval
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
 CATEGORIES = [
     ('intake', "Intake"),
@@ -83,6 +83,13 @@ class Stage(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
 
         Returns the stages of that company and kind.
         """
+        with without_check_access():
+            return cls._create_defaults(company, kind)
+
+    @classmethod
+    def _create_defaults(cls, company, kind):
+        # Setting up a shop is a system action: the shop may not yet be
+        # one of the current user's companies.
         existing = cls.search([
                 ('company', '=', company.id), ('kind', '=', kind)])
         if existing:
