@@ -149,6 +149,26 @@ class PaymentMethod(metaclass=PoolMeta):
         return methods
 
 
+class Company(metaclass=PoolMeta):
+    __name__ = 'company.company'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._buttons.update({
+                'create_counter_methods': {},
+                })
+
+    @classmethod
+    @ModelView.button
+    def create_counter_methods(cls, companies):
+        """Create the missing counter payment methods (cash, card, transfer,
+        cheque) of each company, with the accounts of its chart (see
+        `account.invoice.payment.method`.create_counter_methods)."""
+        for company in companies:
+            create_counter_methods(company)
+
+
 def create_counter_methods(
         company, cash_account=None, bank_account=None, cheque_account=None):
     """Create the missing counter payment methods of the company; see
@@ -161,6 +181,61 @@ def create_counter_methods(
 
 class Invoice(metaclass=PoolMeta):
     __name__ = 'account.invoice'
+
+    @classmethod
+    def counter_pay(cls, invoices, method, amount, date=None, tendered=None,
+            reference=None, audit_record=None):
+        """Book a counter payment of `amount` (Decimal, invoice currency)
+        with the payment method `method` over `invoices`, oldest first, and
+        reconcile each invoice it settles. Returns the change to hand back
+        (tendered - amount, for cash; Decimal(0) otherwise).
+
+        date: the payment date (default: today in the shop's timezone);
+        tendered: cash handed by the customer; reference: cheque number or
+        card slip. An audit row is written on `audit_record` (default: the
+        invoices). The caller checks the amounts (see the cashier wizard);
+        the change is cash handed back and is never booked.
+        """
+        pool = Pool()
+        MoveLine = pool.get('account.move.line')
+        Date = pool.get('ir.date')
+        Audit = pool.get('workshop.audit')
+        invoices = sorted(invoices, key=lambda i: (
+                i.invoice_date or datetime.date.max, i.id))
+        currency = invoices[0].currency
+        company = invoices[0].company
+        if date is None:
+            with Transaction().set_context(company=company.id):
+                date = Date.today()
+        description = ' '.join(filter(None, [method.name, reference]))
+        remaining = amount
+        for invoice in invoices:
+            if remaining <= 0:
+                break
+            part = min(remaining, invoice.amount_to_pay)
+            remaining -= part
+            reconcile_lines, remainder = (
+                invoice.get_reconcile_lines_for_amount(part, currency))
+            lines = invoice.pay_invoice(
+                part, method, date, description or None)
+            if remainder == 0:
+                reconcile_lines += lines
+                if reconcile_lines:
+                    MoveLine.reconcile(reconcile_lines)
+        cls.process(cls.browse([i.id for i in invoices]))
+
+        change = compute_change(amount, tendered, currency)
+        text = "%s %s %s" % (dict(COUNTER_METHODS)[method.counter_method],
+            _fmt(amount, currency), currency.code)
+        if method.counter_method == 'cash' and tendered is not None:
+            text += ", tendered %s, change %s" % (
+                _fmt(tendered, currency), _fmt(change, currency))
+        if reference:
+            text += ", ref. %s" % reference
+        text += " (%s)" % ', '.join(i.number or str(i.id) for i in invoices)
+        Audit.log('payment', [audit_record] if audit_record else invoices,
+            description=text)
+        return change
 
     @classmethod
     def __setup__(cls):
@@ -385,52 +460,16 @@ class Pay(Wizard):
                     amount=lang.currency(amount, currency)))
 
     def transition_pay(self):
-        pool = Pool()
-        Invoice = pool.get('account.invoice')
-        MoveLine = pool.get('account.move.line')
-        Date = pool.get('ir.date')
-        Audit = pool.get('workshop.audit')
-
-        record = self.record
+        Invoice = Pool().get('account.invoice')
         invoices = self.get_invoices()
         if not invoices:
             raise UserError(gettext('cashier.msg_nothing_to_pay',
-                    record=record.rec_name))
+                    record=self.record.rec_name))
         self.check_start(invoices)
         start = self.start
-        method = start.payment_method
-        currency = invoices[0].currency
-        with Transaction().set_context(company=record.company.id):
-            today = Date.today()
-        description = ' '.join(filter(None, [
-                    method.name, start.reference]))
-        remaining = start.amount
-        for invoice in invoices:
-            if remaining <= 0:
-                break
-            amount = min(remaining, invoice.amount_to_pay)
-            remaining -= amount
-            reconcile_lines, remainder = (
-                invoice.get_reconcile_lines_for_amount(amount, currency))
-            lines = invoice.pay_invoice(
-                amount, method, today, description or None)
-            if remainder == 0:
-                reconcile_lines += lines
-                if reconcile_lines:
-                    MoveLine.reconcile(reconcile_lines)
-        Invoice.process(Invoice.browse([i.id for i in invoices]))
-
-        change = compute_change(start.amount, start.tendered, currency)
-        method_label = dict(COUNTER_METHODS)[method.counter_method]
-        text = "%s %s %s" % (
-            method_label, _fmt(start.amount, currency), currency.code)
-        if method.counter_method == 'cash' and start.tendered is not None:
-            text += ", tendered %s, change %s" % (
-                _fmt(start.tendered, currency), _fmt(change, currency))
-        if start.reference:
-            text += ", ref. %s" % start.reference
-        text += " (%s)" % ', '.join(i.number or str(i.id) for i in invoices)
-        Audit.log('payment', [record], description=text)
+        Invoice.counter_pay(invoices, start.payment_method, start.amount,
+            tendered=start.tendered, reference=start.reference,
+            audit_record=self.record)
         return 'done'
 
     def default_done(self, fields):
