@@ -287,6 +287,9 @@ class Order(ChatMixin, ModelSQL, ModelView):
                     'user': Transaction().user or None,
                     'date': o.intake_date or now,
                     } for o in orders])
+        # Creating an order enters its first stage: the same event as a move
+        # (from None), so entering a notified intake stage tells the customer.
+        cls._stage_changed([(o, None, o.stage) for o in orders])
         return orders
 
     @classmethod
@@ -373,9 +376,10 @@ class Order(ChatMixin, ModelSQL, ModelView):
 
     @classmethod
     def _stage_changed(cls, changes):
-        """Hook called once per write with the (order, from, to) stage
-        changes, after history and audit rows are written. Extend it to
-        react to stage changes (notifications, webhooks, KPIs).
+        """Hook called with the (order, from, to) stage changes of a write,
+        after history and audit rows are written, and on creation with
+        from = None. Extend it to react to stage changes (notifications,
+        webhooks, KPIs).
         """
         pass
 
@@ -407,6 +411,12 @@ class Order(ChatMixin, ModelSQL, ModelView):
         "Return an unsaved sale.sale quote built from the order's lines."
         pool = Pool()
         Sale = pool.get('sale.sale')
+        Address = pool.get('party.address')
+        if not self.party.addresses:
+            # A walk-in customer may have given no address; Tryton's party
+            # form creates an empty one too, and the sale needs one.
+            Address(party=self.party).save()
+            self.party = self.party.__class__(self.party.id)
         sale = Sale(
             company=self.company, party=self.party,
             currency=self.company.currency,

@@ -1,0 +1,6 @@
+"Runs the proteus scenarios of tests/ (scenario_*.rst) as unittest tests."
+from trytond.tests.test_tryton import load_doc_tests
+
+
+def load_tests(*args, **kwargs):
+    return load_doc_tests(__name__, __file__, *args, **kwargs)
