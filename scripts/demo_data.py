@@ -15,6 +15,7 @@ import io
 import os
 import random
 import sys
+import unicodedata
 
 from stdnum import luhn
 
@@ -68,6 +69,22 @@ def print_logins():
                 role.split('_', 1)[1].capitalize(), name))
 
 
+def ascii_only(text):
+    "Drop the accents of `text` (Léa → Lea) for an email address."
+    return unicodedata.normalize('NFKD', text).encode(
+        'ascii', 'ignore').decode()
+
+
+def mobile(rng):
+    "Return a random French mobile number that phonenumbers deems valid."
+    import phonenumbers
+    while True:
+        number = '06 %02d %02d %02d %02d' % tuple(
+            rng.randrange(100) for _ in range(4))
+        if phonenumbers.is_valid_number(phonenumbers.parse(number, 'FR')):
+            return number
+
+
 def imei(rng):
     "Return a random IMEI whose check digit is right (Luhn, 3GPP TS 23.003)."
     body = '35' + ''.join(str(rng.randrange(10)) for _ in range(12))
@@ -83,13 +100,12 @@ def customers_csv(rng, count=40):
             "Code postal", "Ville", "Marque", "Modèle", "IMEI"])
     rows = []
     for i in range(count):
-        first, last = FIRST[i % len(FIRST)], LAST[(i * 7) % len(LAST)]
+        first = FIRST[i % len(FIRST)]
+        last = LAST[(i * 7 + i // len(FIRST)) % len(LAST)]
         brand, model = DEVICES[i % len(DEVICES)]
-        rows.append([last, first,
-                '06 %02d %02d %02d %02d' % tuple(
-                    rng.randrange(100) for _ in range(4)),
-                '%s.%s%d@example.fr' % (first.lower(), last.lower(), i)
-                .encode('ascii', 'ignore').decode(),
+        rows.append([last, first, mobile(rng),
+                ascii_only('%s.%s%d@example.fr' % (
+                        first.lower(), last.lower(), i)),
                 '%d %s' % (rng.randrange(1, 120), rng.choice(STREETS)),
                 '6900%d' % rng.randrange(1, 10), "Lyon",
                 brand, model, imei(rng)])
@@ -119,7 +135,28 @@ def setup_shop(database, config_file):
     return company.id, {k: p.id for k, p in products.items()}
 
 
-def play_tickets(company_id, product_ids, rng):
+def in_transaction(database, user, context, func, *args):
+    """Run func(*args) in its own committed transaction, as one user action
+    is; restart it when Tryton asks to lock records first (invoice
+    sequences), as its RPC layer does."""
+    from trytond.transaction import Transaction, TransactionError
+    extras = {}
+    while True:
+        with Transaction().start(database, user, context=context,
+                **extras) as transaction:
+            try:
+                result = func(*args)
+            except TransactionError as exception:
+                transaction.rollback()
+                exception.fix(extras)
+                continue
+            # Queued emails are not sent: these events are in the past.
+            transaction.tasks.clear()
+            transaction.commit()
+            return result
+
+
+def play_tickets(database, user, company_id, product_ids, rng):
     "Import the customers and play 60 tickets over the last three months."
     from trytond.pool import Pool
     from trytond.transaction import Transaction
@@ -127,13 +164,10 @@ def play_tickets(company_id, product_ids, rng):
     Company = pool.get('company.company')
     Stage = pool.get('service.order.stage')
     Order = pool.get('service.order')
-    History = pool.get('service.order.stage.history')
     Device = pool.get('repair.device')
     Employee = pool.get('company.employee')
     Party = pool.get('party.party')
     User = pool.get('res.user')
-    Notification = pool.get('service.order.notification')
-    Invoice = pool.get('account.invoice')
     PaymentMethod = pool.get('account.invoice.payment.method')
     Product = pool.get('product.product')
     from trytond.modules.repair.customer_import import import_file
@@ -154,6 +188,10 @@ def play_tickets(company_id, product_ids, rng):
                 'employee': employee.id})
         technicians.append(employee)
     devices = Device.search([('company', '=', company.id)])
+    from decimal import Decimal
+    price = {  # excl. tax, as create_repair_products sets them
+        "Main d'œuvre": Decimal('45.00'), "Diagnostic": Decimal('29.00'),
+        "Écran iPhone 12": Decimal('89.00'), "Batterie": Decimal('39.00')}
     labour = Product(product_ids["Main d'œuvre"])
     diagnosis = Product(product_ids["Diagnostic"])
     parts = [Product(product_ids["Écran iPhone 12"]),
@@ -169,15 +207,15 @@ def play_tickets(company_id, product_ids, rng):
         lines = [('create', [{
                         'product': diagnosis.id, 'description': "Diagnostic",
                         'quantity': 1, 'unit': diagnosis.sale_uom.id,
-                        'unit_price': diagnosis.list_price}, {
+                        'unit_price': price['Diagnostic']}, {
                         'product': labour.id,
                         'description': "Main d'œuvre",
                         'quantity': rng.choice([0.5, 1, 1.5, 2]),
                         'unit': labour.sale_uom.id,
-                        'unit_price': labour.list_price}] + ([{
+                        'unit_price': price["Main d'œuvre"]}] + ([{
                         'product': part.id, 'description': part.name,
                         'quantity': 1, 'unit': part.sale_uom.id,
-                        'unit_price': part.list_price}] if part else []))]
+                        'unit_price': price[part.name]}] if part else []))]
         with Transaction().set_context(company=company.id):
             order, = Order.create([{
                         'kind': 'repair', 'company': company.id,
@@ -208,50 +246,71 @@ def play_tickets(company_id, product_ids, rng):
                 break
             events.append((when, order.id, code))
 
-    for when, order_id, code in sorted(events, key=lambda e: e[0]):
+    return stages, methods, events
+
+
+def play_event(company_id, stages, methods, when, order_id, code, rng):
+    "Play one past event of a ticket at `when` (a datetime)."
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    pool = Pool()
+    Order = pool.get('service.order')
+    History = pool.get('service.order.stage.history')
+    Invoice = pool.get('account.invoice')
+    Stage = pool.get('service.order.stage')
+    PaymentMethod = pool.get('account.invoice.payment.method')
+    stages = {c: Stage(i) for c, i in stages.items()}
+    methods = {c: PaymentMethod(i) for c, i in methods.items()}
+    with Transaction().set_context(company=company_id):
         order = Order(order_id)
-        with Transaction().set_context(company=company.id):
-            if code == 'diagnosed':
-                order.set_stage(stages[code])
-                order.diagnosis = "Pièce à remplacer, devis établi."
-                order.save()
-                Order.quote([order])
-            elif code == 'in_progress':
-                Order.approve_quote([order], note="Accord en boutique")
-                order.set_stage(stages[code])
-            elif code == 'ready':
-                order.set_stage(stages[code])
-                for invoice in Order(order_id).sale.invoices:
-                    invoice.invoice_date = when.date()
-                Invoice.save(Order(order_id).sale.invoices)
-                Order.invoice([Order(order_id)])
-            elif code == 'delivered':
-                order = Order(order_id)
-                if rng.random() < 0.93:
-                    method = methods[rng.choice(['cash', 'card', 'card'])]
-                    Invoice.counter_pay(
-                        [i for i in order.invoices if i.state == 'posted'],
-                        method, order.amount_due, date=when.date(),
-                        tendered=order.amount_due if method.counter_method
-                        == 'cash' else None)
-                    order.set_stage(stages[code])
-                else:
-                    order.set_stage(stages[code], deliver_unpaid=True,
-                        reason="Client de confiance, paiement en fin de mois")
-                if rng.random() < 0.8:
-                    Order.write([order], {
-                            'rating': rng.choice(['3', '4', '4', '5', '5'])})
+        if code == 'diagnosed':
+            order.set_stage(stages[code])
+            order.diagnosis = "Pièce à remplacer, devis établi."
+            order.save()
+            Order.quote([order])
+        elif code == 'in_progress':
+            Order.approve_quote([order], note="Accord en boutique")
+            order.set_stage(stages[code])
+        elif code == 'ready':
+            order.set_stage(stages[code])
+            invoices = Order(order_id).sale.invoices
+            for invoice in invoices:
+                invoice.invoice_date = when.date()
+            Invoice.save(invoices)
+            Order.invoice([Order(order_id)])
+        elif code == 'delivered':
+            if rng.random() < 0.93:
+                method = methods[rng.choice(['cash', 'card', 'card'])]
+                due = order.amount_due
+                Invoice.counter_pay(
+                    [i for i in order.invoices if i.state == 'posted'],
+                    method, due, date=when.date(),
+                    tendered=due if method.counter_method == 'cash' else None)
+                Order(order_id).set_stage(stages[code])
             else:
-                order.set_stage(stages[code])
-        # The history row just written happened at `when`.
-        last, = History.search([('order', '=', order_id)],
-            order=[('id', 'DESC')], limit=1)
-        History.write([last], {'date': when})
-    # Past stage changes were not emailed when they happened.
+                order.set_stage(stages[code], deliver_unpaid=True,
+                    reason="Client de confiance, paiement en fin de mois")
+            if rng.random() < 0.8:
+                Order.write([Order(order_id)], {
+                        'rating': rng.choice(['3', '4', '4', '5', '5'])})
+        else:
+            order.set_stage(stages[code])
+    # The history row just written happened at `when`.
+    last, = History.search([('order', '=', order_id)],
+        order=[('id', 'DESC')], limit=1)
+    History.write([last], {'date': when})
+
+
+def finish(company_id):
+    "Cancel the emails of past events and return the number of tickets."
+    from trytond.pool import Pool
+    pool = Pool()
+    Notification = pool.get('service.order.notification')
+    Order = pool.get('service.order')
     old = Notification.search([('state', 'in', ['pending', 'failed'])])
     Notification.write(old, {'state': 'cancelled',
             'last_error': "Données de démonstration : message non envoyé"})
-    print("Tickets: %s" % Order.search_count([('company', '=', company.id)]))
+    return Order.search_count([('company', '=', company_id)])
 
 
 def main():
@@ -270,10 +329,18 @@ def main():
     with Transaction().start(args.db, 0, readonly=True):
         admin, = User.search([('login', '=', 'admin')])
         admin_id = admin.id
-    with Transaction().start(args.db, admin_id, context={
-                'company': company_id, 'language': 'fr'}) as transaction:
-        play_tickets(company_id, product_ids, rng)
-        transaction.commit()
+    # Past-dated invoices raise "payment date in the past" warnings that a
+    # user would confirm.
+    context = {'company': company_id, 'language': 'fr', '_skip_warnings': True}
+    stages, methods, events = in_transaction(args.db, admin_id, context,
+        play_tickets, args.db, admin_id, company_id, product_ids, rng)
+    stages = {c: s.id for c, s in stages.items()}
+    methods = {c: m.id for c, m in methods.items()}
+    for when, order_id, code in sorted(events, key=lambda e: e[0]):
+        in_transaction(args.db, admin_id, context, play_event, company_id,
+            stages, methods, when, order_id, code, rng)
+    count = in_transaction(args.db, admin_id, context, finish, company_id)
+    print("Tickets: %s" % count)
 
 
 if __name__ == '__main__':
