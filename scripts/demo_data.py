@@ -237,7 +237,9 @@ def play_tickets(database, user, company_id, product_ids, rng):
         if n % 17 == 5:
             path = ['cancelled']
         else:
-            reach = min(len(STAGE_PATH) - 1, age // 4 + rng.randrange(2))
+            # about half delivered, the rest spread over the open stages
+            reach = max(0, min(len(STAGE_PATH) - 1,
+                    age // 9 + rng.randrange(-1, 2)))
             path = STAGE_PATH[1:reach + 1]
         when = intake
         for code in path:
