@@ -23,7 +23,8 @@ class ViewTestCase(unittest.TestCase):
         pool = Pool()
         View = pool.get('ir.ui.view')
         checked = 0
-        for view in View.search([('module', 'in', MODULES)]):
+        for view in View.search([
+                    ('module', 'in', MODULES), ('model', '!=', None)]):
             Model = pool.get(view.model)
             arch = etree.fromstring(view.arch.encode('utf-8'))
             if arch.tag not in {'tree', 'data'}:

@@ -1,4 +1,9 @@
 import datetime
+import socket
+
+from aiosmtpd.controller import Controller
+
+import trytond.config as config
 
 from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, set_company)
@@ -63,6 +68,48 @@ class ServiceOrderTestCase(CompanyTestMixin, ModuleTestCase):
             # Nothing is billed: delivery needs no override
             order.set_stage(stages['delivered'])
             self.assertFalse(order.delivered_unpaid)
+
+    @with_transaction()
+    def test_document_sent_and_deleted_audited(self):
+        "Emailing a quote and deleting one leave audit rows"
+        pool = Pool()
+        Audit = pool.get('workshop.audit')
+        Email = pool.get('ir.email')
+        Party = pool.get('party.party')
+        Sale = pool.get('sale.sale')
+        company = create_company()
+        with set_company(company):
+            party, = Party.create([{'name': "Awa Diop",
+                        'addresses': [('create', [{}])]}])
+            sent, deleted = Sale.create([{
+                        'party': party.id, 'company': company.id,
+                        'currency': company.currency.id,
+                        'invoice_address': party.addresses[0].id,
+                        } for _ in range(2)])
+            received = []
+
+            class Handler:
+                async def handle_DATA(self, server, session, envelope):
+                    received.append(envelope.rcpt_tos)
+                    return '250 OK'
+            with socket.socket() as sock:
+                sock.bind(('127.0.0.1', 0))
+                port = sock.getsockname()[1]
+            smtp = Controller(Handler(), hostname='127.0.0.1', port=port)
+            smtp.start()
+            self.addCleanup(smtp.stop)
+            uri = config.get('email', 'uri')
+            config.set('email', 'uri', 'smtp://127.0.0.1:%s' % port)
+            self.addCleanup(config.set, 'email', 'uri', uri)
+            Email.send(to='awa@example.com', subject="Votre devis",
+                record=('sale.sale', sent.id))
+            deleted_name = deleted.rec_name
+            Sale.delete([deleted])
+            row, = Audit.search([('action', '=', 'quote_sent')])
+            self.assertEqual(row.resource, sent)
+            self.assertIn('awa@example.com', row.description)
+            row, = Audit.search([('action', '=', 'deletion')])
+            self.assertEqual(row.resource_name, deleted_name)
 
 
 del ModuleTestCase
