@@ -15,6 +15,9 @@ class Email(metaclass=PoolMeta):
     @classmethod
     def send(cls, to='', cc='', bcc='', subject='', body='', files=None,
             record=None, reports=None, attachments=None):
+        """Send as upstream does (arguments of ir.email.send), then audit a
+        quote (`quote_sent`) or invoice (`invoice_sent`) sent this way with
+        its recipients and subject."""
         email = super().send(to=to, cc=cc, bcc=bcc, subject=subject,
             body=body, files=files, record=record, reports=reports,
             attachments=attachments)

@@ -397,6 +397,7 @@ class Order(ChatMixin, ModelSQL, ModelView):
     @classmethod
     @ModelView.button_action('service_order.wizard_change_stage')
     def change_stage(cls, orders):
+        "Open the wizard that offers the stages allowed from the current one."
         pass
 
     @classmethod
