@@ -359,17 +359,16 @@ class Order(ChatMixin, ModelSQL, ModelView):
                         'from_stage': f.id, 'to_stage': t.id,
                         'user': user, 'date': now,
                         } for o, f, t in changes])
-        overrides = []
-        for order, from_, to in changes:
-            Audit.log('stage', [order],
-                description="%s → %s" % (from_.name, to.name))
-            if (to.category == 'delivered'
-                    and order.payment_state in {'not_paid', 'deposit_paid'}):
-                overrides.append(order)
-                Audit.log('override', [order],
-                    description="Delivered unpaid, %s %s due: %s" % (
-                        order.amount_due, order.currency.code,
-                        Transaction().context.get('override_reason') or ''))
+        Audit.log_entries('stage', [
+                (o, "%s → %s" % (f.name, t.name)) for o, f, t in changes])
+        overrides = [o for o, _, t in changes
+            if t.category == 'delivered'
+            and o.payment_state in {'not_paid', 'deposit_paid'}]
+        reason = Transaction().context.get('override_reason') or ''
+        Audit.log_entries('override', [
+                (o, "Delivered unpaid, %s %s due: %s" % (
+                        o.amount_due, o.currency.code, reason))
+                for o in overrides])
         if overrides:
             super().write(overrides, {'delivered_unpaid': True})
         cls._stage_changed(changes)

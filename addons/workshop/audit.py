@@ -45,7 +45,7 @@ class Audit(ModelSQL, ModelView):
     @classmethod
     def get_resources(cls):
         Model = Pool().get('ir.model')
-        return [(None, '')] + [(m.name, m.string) for m in Model.search([])]
+        return [(None, '')] + Model.get_name_items()
 
     @classmethod
     def log(cls, action, records, description='', company=None):
@@ -56,13 +56,20 @@ class Audit(ModelSQL, ModelView):
         company.company instance or id used when a record has no `company`
         field (default: the context company).
         """
+        return cls.log_entries(action,
+            [(r, description) for r in (records or [None])], company=company)
+
+    @classmethod
+    def log_entries(cls, action, entries, company=None):
+        """Write the audit rows of `entries`, a list of (record or None,
+        description), in one create, and return them. See `log`."""
         transaction = Transaction()
         if company is None:
             company = transaction.context.get('company')
         company = getattr(company, 'id', company)
         now = datetime.datetime.now()
         rows = []
-        for record in (records or [None]):
+        for record, description in entries:
             rec_company = getattr(record, 'company', None)
             rows.append({
                     'company': getattr(rec_company, 'id', rec_company)
