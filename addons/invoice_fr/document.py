@@ -146,11 +146,10 @@ class FrenchDocumentMixin:
         if getattr(company, 'logo', None):
             logo = 'data:image/png;base64,' + base64.b64encode(
                 bytes(company.logo)).decode('ascii')
-        siret = getattr(company, 'siret', None)
         return {
             'name': party.name,
             'address': lines,
-            'siret': siret.code if siret else None,
+            'siret': getattr(company, 'siret', None),
             'siren': party_identifier(party, 'fr_siren'),
             'vat': getattr(company, 'vat_number', None),
             'legal_mentions': getattr(company, 'legal_mentions', None) or '',

@@ -4,7 +4,7 @@ import re
 
 import qrcode
 import qrcode.image.svg
-from genshi.core import Markup
+from genshi.input import XML
 
 from trytond.pool import Pool
 from trytond.report import Report
@@ -14,13 +14,14 @@ from trytond.modules.service_order.notification import (
 
 
 def qr_svg(data):
-    """Return an inline <svg> element (genshi Markup, no XML declaration)
-    of the QR code of `data` (str), sized by CSS (width/height 100%)."""
+    """Return the QR code of `data` (str) as an inline <svg> element: a
+    Genshi markup stream (not text, which the report's translation filter
+    would escape), without XML declaration, sized by CSS."""
     image = qrcode.make(
         data, image_factory=qrcode.image.svg.SvgPathImage, border=2)
     svg = image.to_string(encoding='unicode')
     svg = re.sub(r'^<\?xml[^>]*\?>\s*', '', svg)
-    return Markup(svg)
+    return XML(svg)
 
 
 class IntakeReceipt(Report):

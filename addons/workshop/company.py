@@ -85,10 +85,10 @@ class Company(metaclass=PoolMeta):
 
     @property
     def siret(self):
-        "SIRET of the shop's main address, or None."
+        "SIRET (14 digits, as stored) of the shop's first address with one, or None."
         for address in self.party.addresses:
             if getattr(address, 'siret', None):
-                return address.siret
+                return address.siret.code
         return None
 
     @property

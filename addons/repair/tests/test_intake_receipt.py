@@ -47,6 +47,11 @@ class IntakeReceiptTestCase(unittest.TestCase):
         company = create_company()
         company.terms = "Appareil non réclamé sous 90 jours : abandonné."
         company.save()
+        Identifier = Pool().get('party.identifier')
+        Identifier.create([{
+                    'party': company.party.id, 'type': 'fr_siret',
+                    'code': '73282932000074',
+                    'address': company.party.addresses[0].id}])
         with set_company(company):
             order = self._order(company)
             ext, content, _, name = Receipt.execute([order.id], {})
@@ -59,6 +64,10 @@ class IntakeReceiptTestCase(unittest.TestCase):
         self.assertIn('Chargeur', text)
         self.assertIn('90 jours', text)
         self.assertIn('Signature du client', text)
+        self.assertIn('SIRET : 732 829 320 00074', text)
+        # The QR code is drawn, not printed as escaped SVG source
+        self.assertNotIn('<svg', text)
+        self.assertNotIn('viewBox', text)
 
     @with_transaction()
     def test_tracking_details(self):
