@@ -263,7 +263,19 @@ class DashboardWeekly(ModelSQL, ModelView):
             group_by=[weeks.company, weeks.week])
 
 
-class DashboardRepairTime(ModelSQL, ModelView):
+class MonthlyMixin:
+    "Figures of a shop per calendar month (the first day of the month)."
+    __slots__ = ()
+    company = fields.Many2One('company.company', "Shop")
+    month = fields.Date("Month")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order = [('month', 'ASC'), ('id', 'ASC')]
+
+
+class DashboardRepairTime(MonthlyMixin, ModelSQL, ModelView):
     """Service Order Dashboard Repair Time
 
     Per month of completion: number of orders, mean and median repair time
@@ -271,16 +283,9 @@ class DashboardRepairTime(ModelSQL, ModelView):
     completion (first entry into a 'ready' stage)."""
     __name__ = 'service.order.dashboard.repair_time'
 
-    company = fields.Many2One('company.company', "Shop")
-    month = fields.Date("Month")
     count = fields.Integer("Orders")
     mean_hours = fields.Float("Mean (hours)", digits=(16, 1))
     median_hours = fields.Float("Median (hours)", digits=(16, 1))
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        cls._order = [('month', 'ASC'), ('id', 'ASC')]
 
     @classmethod
     def table_query(cls):
@@ -324,7 +329,7 @@ class DashboardRepairTime(ModelSQL, ModelView):
             group_by=[ranked.company, ranked.month])
 
 
-class DashboardRevenue(ModelSQL, ModelView):
+class DashboardRevenue(MonthlyMixin, ModelSQL, ModelView):
     """Service Order Dashboard Revenue
 
     Per month, in the company currency: amounts invoiced (posted or paid
@@ -333,19 +338,12 @@ class DashboardRevenue(ModelSQL, ModelView):
     credit minus debit, by move date)."""
     __name__ = 'service.order.dashboard.revenue'
 
-    company = fields.Many2One('company.company', "Shop")
-    month = fields.Date("Month")
     currency = fields.Many2One('currency.currency', "Currency")
     invoiced = Monetary(
         "Invoiced (excl. tax)", digits='currency', currency='currency')
     invoiced_total = Monetary(
         "Invoiced (incl. tax)", digits='currency', currency='currency')
     collected = Monetary("Collected", digits='currency', currency='currency')
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        cls._order = [('month', 'ASC'), ('id', 'ASC')]
 
     @classmethod
     def _invoiced(cls, company_id, withs):
@@ -452,7 +450,7 @@ class DashboardRevenue(ModelSQL, ModelView):
                 with_=withs))
 
 
-class DashboardRating(ModelSQL, ModelView):
+class DashboardRating(MonthlyMixin, ModelSQL, ModelView):
     """Service Order Dashboard Rating
 
     Per month of delivery (first entry into a 'delivered' stage, else the
@@ -460,15 +458,8 @@ class DashboardRating(ModelSQL, ModelView):
     orders."""
     __name__ = 'service.order.dashboard.rating'
 
-    company = fields.Many2One('company.company', "Shop")
-    month = fields.Date("Month")
     count = fields.Integer("Rated Orders")
     average = fields.Float("Average Rating", digits=(3, 2))
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        cls._order = [('month', 'ASC'), ('id', 'ASC')]
 
     @classmethod
     def table_query(cls):
