@@ -13,6 +13,8 @@ from decimal import Decimal
 from functools import wraps
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency, format_decimal
 from genshi.template import MarkupTemplate
 from werkzeug.exceptions import NotFound
 
@@ -24,8 +26,6 @@ from trytond.wsgi import app
 from .notification import first_name, shop_colour, text_colour
 
 _TOKEN = re.compile(r'^[A-Za-z0-9_-]{16,64}$')
-MONTHS = ['janvier', 'février', 'mars', 'avril', 'mai', 'juin', 'juillet',
-    'août', 'septembre', 'octobre', 'novembre', 'décembre']
 HEADERS = {
     'Cache-Control': 'no-store',
     'X-Robots-Tag': 'noindex',
@@ -49,24 +49,23 @@ _template = None
 
 def french_date(value, tz=None):
     """Return `value` (date, or naive UTC datetime as stored by Tryton)
-    in French: '5 mars 2025' or '5 mars 2025 à 14:30' in timezone `tz`
-    (an IANA name, or None for UTC)."""
+    in French with babel (CLDR): '5 mars 2025', or '5 mars 2025 à 14:30'
+    in timezone `tz` (an IANA name, or None for UTC)."""
     if isinstance(value, datetime.datetime):
-        if tz:
-            value = value.replace(tzinfo=datetime.timezone.utc).astimezone(
-                ZoneInfo(tz))
-        return '%s %s %s à %s' % (value.day, MONTHS[value.month - 1],
-            value.year, value.strftime('%H:%M'))
-    return '%s %s %s' % (value.day, MONTHS[value.month - 1], value.year)
+        value = value.replace(tzinfo=datetime.timezone.utc)
+        return format_datetime(value, "d MMMM y 'à' HH:mm",
+            tzinfo=ZoneInfo(tz) if tz else datetime.timezone.utc,
+            locale='fr_FR')
+    return format_date(value, "d MMMM y", locale='fr_FR')
 
 
 def french_amount(amount, currency):
-    "Return `amount` (Decimal) as '1 234,50 €' with the currency's digits."
-    digits = currency.digits if currency else 2
-    text = '{:,.{}f}'.format(amount, digits)
-    text = text.replace(',', '\u202f').replace('.', ',')
-    symbol = currency.symbol if currency else ''
-    return ('%s\u00a0%s' % (text, symbol)).strip()
+    """Return `amount` (Decimal) in French with babel (CLDR), like
+    '1 234,50 €', with the currency's own number of decimals (none for
+    XOF)."""
+    if not currency:
+        return format_decimal(amount, locale='fr_FR')
+    return format_currency(amount, currency.code, locale='fr_FR')
 
 
 def not_found():
