@@ -202,27 +202,29 @@ class Order(ChatMixin, ModelSQL, ModelView):
         return self.currency.round(amount) if self.currency else amount
 
     def get_invoices(self, name):
-        if not self.sale:
-            return []
-        return [i.id for i in self.sale.invoices]
+        return [i.id for i in self._get_invoices_for_payment()]
 
     @classmethod
     def get_amounts(cls, orders, names):
         """Amounts due and paid (currency of the shop, tax included) and
-        the payment state, from the posted invoices of the order's quote.
+        the payment state, from the posted invoices of the order's quote
+        (`_get_invoices_for_payment`: deposit invoices included where a
+        module adds them). Paid in part, or a deposit paid while the quote
+        is not fully invoiced yet, is 'deposit_paid'.
         """
         result = {n: {} for n in names}
         for order in orders:
-            invoices = [i for i in (order.sale.invoices if order.sale else [])
+            invoices = [i for i in order._get_invoices_for_payment()
                 if i.state in {'posted', 'paid'}]
             total = sum((i.total_amount for i in invoices), Decimal(0))
             due = sum((i.amount_to_pay for i in invoices), Decimal(0))
             paid = total - due
+            quoted = order.sale.total_amount if order.sale else Decimal(0)
             if not invoices:
                 state = 'not_paid' if order.sale else 'none'
             elif total <= 0 and any(i.total_amount < 0 for i in invoices):
                 state = 'refunded'
-            elif due <= 0:
+            elif due <= 0 and paid >= quoted:
                 state = 'paid'
             elif paid > 0:
                 state = 'deposit_paid'
@@ -235,6 +237,28 @@ class Order(ChatMixin, ModelSQL, ModelView):
             for name in names:
                 result[name][order.id] = values[name]
         return result
+
+    def _get_invoices_for_payment(self):
+        """Return the invoices of this order's money (list): those that
+        bill it (`_get_billed_invoices`) and the credit notes made from
+        them (refunds), which the payment state nets off."""
+        pool = Pool()
+        InvoiceLine = pool.get('account.invoice.line')
+        invoices = self._get_billed_invoices()
+        origins = [str(l) for i in invoices for l in i.lines]
+        if not origins:
+            return invoices
+        credit_lines = InvoiceLine.search([
+                ('origin', 'in', origins),
+                ('invoice.type', '=', 'out'),
+                ])
+        credits = {l.invoice for l in credit_lines} - set(invoices)
+        return invoices + sorted(credits, key=lambda i: i.id)
+
+    def _get_billed_invoices(self):
+        """Return the invoices that bill this order (list of
+        account.invoice): its quote's; modules add theirs (deposits)."""
+        return list(self.sale.invoices) if self.sale else []
 
     def get_tracking_url(self, name):
         if not self.tracking_token:
@@ -483,14 +507,16 @@ class Order(ChatMixin, ModelSQL, ModelView):
         sales = [o.sale for o in orders if o.sale]
         Sale.process(sales)
         invoices = [i for o in orders if o.sale
-            for i in o.sale.invoices if i.state in {'draft', 'validated'}]
+            for i in o._get_billed_invoices()
+            if i.state in {'draft', 'validated'}]
         for invoice in invoices:
             if not invoice.invoice_date:
                 invoice.invoice_date = Date.today()
         Invoice.save(invoices)
         Invoice.post(invoices)
         for order in orders:
-            posted = [i for i in invoices if i.sales and order.sale in i.sales]
+            posted = [i for i in invoices
+                if i in order._get_billed_invoices()]
             if posted:
                 Audit.log('invoice', [order],
                     description=', '.join(i.number for i in posted))

@@ -1,0 +1,1 @@
+# Atelier payment_gateway module: registration is declared in tryton.cfg.
