@@ -1,0 +1,1 @@
+# Atelier coating module: registration is declared in tryton.cfg.
