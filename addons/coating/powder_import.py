@@ -12,11 +12,7 @@ Columns: brand, reference (required), name, RAL, finish, type, density
 efficiency (%), cure temperature (°C), cure minutes, price per kg, formats
 ("20:0.8|5:0.35" = 20 kg boxes of 0.8 kg tare and 5 kg of 0.35 kg).
 """
-import csv
-import io
 import re
-import unicodedata
-from collections import namedtuple
 from decimal import Decimal, InvalidOperation
 
 from trytond.exceptions import UserError
@@ -26,6 +22,8 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
+
+from trytond.modules.workshop import csv_file
 
 from .catalogue import FINISHES, TYPES
 
@@ -49,11 +47,6 @@ HEADERS = {
     'price': ['prix', 'price', 'prix/kg', 'price per kg', 'prix au kg'],
     'formats': ['formats', 'format', 'conditionnement', 'boxes'],
     }
-SEPARATORS = ',;'
-_BINARY = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]')
-Row = namedtuple('Row', ['line', 'cells', 'values'])
-Parsed = namedtuple('Parsed', ['encoding', 'delimiter', 'header', 'columns',
-        'unknown_columns', 'rows'])
 
 
 class ImportFileError(UserError):
@@ -64,13 +57,8 @@ class ImportFileError(UserError):
         super().__init__(gettext('coating.msg_import_%s' % kind, **variables))
 
 
-def key(text):
-    "Lower case, without accents, spaces or punctuation."
-    text = unicodedata.normalize('NFKD', text or '')
-    return ''.join(c for c in text.casefold() if c.isalnum())
-
-
-_FIELDS = {key(h): f for f, hs in HEADERS.items() for h in hs}
+key = csv_file.header_key
+_FIELDS = csv_file.header_fields(HEADERS)
 _FINISHES = {key(k): k for k, _ in FINISHES if k}
 _FINISHES.update({key(v): k for k, v in FINISHES if k})
 _FINISHES.update({'mat': 'matt', 'satine': 'satin', 'brillant': 'gloss',
@@ -84,60 +72,11 @@ _TYPES.update({'epoxypolyester': 'epoxy_polyester', 'hybride': 'epoxy_polyester'
         'autre': 'other'})
 
 
-def decode(data):
-    """Return (text, encoding): UTF-8 (BOM or not), else Windows-1252.
-    Raises ImportFileError 'empty', 'binary' or 'encoding'."""
-    encodings = (['utf-8-sig'] if data.startswith(b'\xef\xbb\xbf')
-        else ['utf-8', 'cp1252'])
-    for encoding in encodings:
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ImportFileError('binary' if b'\x00' in data else 'encoding')
-    if not text.strip():
-        raise ImportFileError('empty')
-    if _BINARY.search(text):
-        raise ImportFileError('binary')
-    return text, encoding
-
-
 def read_rows(data):
-    """Parse the bytes of a CSV file into a Parsed (see the module doc).
-    Raises ImportFileError, 'no_reference_column' when there is no
-    reference column."""
-    text, encoding = decode(data)
-    first = text.lstrip('\r\n').splitlines()[0]
-    delimiter = max(SEPARATORS,
-        key=lambda d: len(next(csv.reader([first], delimiter=d))))
-    reader = csv.reader(io.StringIO(text, newline=''), delimiter=delimiter)
-    header, header_line = [], 0
-    for header in reader:
-        if any(c.strip() for c in header):
-            header_line = reader.line_num
-            break
-    columns, unknown = {}, []
-    for index, cell in enumerate(header):
-        if not cell.strip():
-            continue
-        field = _FIELDS.get(key(cell))
-        if field and field not in columns:
-            columns[field] = index
-        else:
-            unknown.append(cell.strip())
-    if 'reference' not in columns:
-        raise ImportFileError('no_reference_column', columns=', '.join(
-                c.strip() for c in header if c.strip()))
-    rows, line = [], header_line
-    for cells in reader:
-        start, line = line + 1, reader.line_num
-        values = {f: (cells[i] if i < len(cells) else '').strip()
-            for f, i in columns.items()}
-        if any(c.strip() for c in cells):
-            rows.append(Row(start, cells, values))
-    return Parsed(encoding, delimiter, header, columns, unknown, rows)
+    """Parse the bytes of a powder CSV file into a workshop csv_file
+    ParsedFile (same rules as the customer import). Raises ImportFileError
+    'empty', 'binary', 'encoding' or 'no_reference_column'."""
+    return csv_file.read_rows(data, _FIELDS, 'reference', ImportFileError)
 
 
 def parse_number(text):
@@ -150,16 +89,11 @@ def parse_number(text):
 
 
 def rejects_csv(parsed, rejects):
-    """Bytes of a CSV of refused lines: line, reason, then the original
-    cells, with the file's separator, in UTF-8 with BOM (Excel)."""
-    output = io.StringIO(newline='')
-    writer = csv.writer(output, delimiter=parsed.delimiter)
-    writer.writerow([gettext('coating.msg_import_rejects_line'),
-            gettext('coating.msg_import_rejects_reason')]
-        + list(parsed.header))
-    for line, reason, row in rejects:
-        writer.writerow([line, reason] + list(row.cells))
-    return output.getvalue().encode('utf-8-sig')
+    """Bytes of a CSV of refused lines [(line, reason, Row)]: line,
+    reason, then the original cells (workshop csv_file.rejects_csv)."""
+    return csv_file.rejects_csv(parsed, rejects,
+        gettext('coating.msg_import_rejects_line'),
+        gettext('coating.msg_import_rejects_reason'))
 
 
 class ImportResult:
@@ -262,7 +196,7 @@ class PowderImporter:
         return clean, reasons
 
     def import_rows(self, parsed):
-        "Import the rows of a Parsed and return an ImportResult (audited)."
+        "Import the rows of a ParsedFile and return an ImportResult (audited)."
         pool = Pool()
         Template = pool.get('product.template')
         Audit = pool.get('workshop.audit')
@@ -317,7 +251,7 @@ def _float(value):
 
 
 def import_file(company, data):
-    "Read and import a CSV file; return (Parsed, ImportResult)."
+    "Read and import a CSV file; return (ParsedFile, ImportResult)."
     parsed = read_rows(data)
     return parsed, PowderImporter(company).import_rows(parsed)
 

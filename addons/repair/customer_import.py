@@ -11,11 +11,8 @@ Two layers, used by both the back-office wizard and `scripts/import`:
 `rejects_csv(parsed, rejects)` writes the refused lines back, with their
 line number and reason, for the user to correct and import again.
 """
-import csv
-import io
 import re
 import unicodedata
-from collections import namedtuple
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType
@@ -27,6 +24,8 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
+
+from trytond.modules.workshop import csv_file
 
 from .device import normalize_imei
 
@@ -46,31 +45,13 @@ HEADERS = {
     'serial': ['numéro de série', 'serial', 'serial number', 'n° de série',
         'no de série', 'sn'],
     }
-SEPARATORS = ',;'
-# Control characters other than tab, CR and LF do not occur in a text file.
-_BINARY = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]')
+_HEADER_FIELDS = csv_file.header_fields(HEADERS)
 # Strict address check (no library here provides one without DNS look-ups):
 # an ASCII local part of RFC 5322 "atext" dot-atoms and a domain of at least
 # two DNS labels (RFC 1035 letters, digits, hyphens), the last one alphabetic.
 _EMAIL = re.compile(
     r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
-
-Row = namedtuple('Row', ['line', 'cells', 'values'])
-Row.__doc__ = """A data line: `line` is its physical line number in the file
-(header = 1), `cells` the original cells, `values` {field: stripped text}."""
-
-
-class ParsedFile(namedtuple('ParsedFile', [
-                'encoding', 'delimiter', 'header', 'columns',
-                'unknown_columns', 'rows'])):
-    """What `read_rows` understood of a file.
-
-    encoding: 'utf-8-sig', 'utf-8' or 'cp1252'; delimiter: ',' or ';';
-    header: the header cells as written; columns: {field: column index};
-    unknown_columns: header cells that were ignored; rows: [Row].
-    """
-    __slots__ = ()
 
 
 class ImportFileError(UserError):
@@ -86,15 +67,6 @@ class ImportFileError(UserError):
         super().__init__(gettext('repair.msg_import_%s' % code, **variables))
 
 
-def header_key(text):
-    "Return `text` in lower case, without accents, spaces or punctuation."
-    text = unicodedata.normalize('NFKD', text or '')
-    return ''.join(c for c in text.casefold() if c.isalnum())
-
-
-_HEADER_FIELDS = {header_key(h): f for f, hs in HEADERS.items() for h in hs}
-
-
 def name_key(text):
     "Return the matching key of a person's name: no case, accents or extra spaces."
     text = unicodedata.normalize('NFKD', text or '')
@@ -102,77 +74,12 @@ def name_key(text):
     return ' '.join(text.casefold().split())
 
 
-def decode(data):
-    """Return (text, encoding) of the bytes of a CSV file.
-
-    UTF-8 with or without BOM is tried first, then Windows-1252 (what Excel
-    writes in France). Raises ImportFileError 'empty' for a file without
-    text, 'binary' for NUL or control bytes (binary files, UTF-16), and
-    'encoding' for bytes that are neither UTF-8 nor Windows-1252.
-    """
-    if data.startswith(b'\xef\xbb\xbf'):
-        encodings = ['utf-8-sig']
-    else:
-        encodings = ['utf-8', 'cp1252']
-    for encoding in encodings:
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        if b'\x00' in data:
-            raise ImportFileError('binary')
-        raise ImportFileError('encoding')
-    if not text.strip():
-        raise ImportFileError('empty')
-    if _BINARY.search(text):
-        raise ImportFileError('binary')
-    return text, encoding
-
-
 def read_rows(data):
-    """Parse the bytes of a customers CSV file into a ParsedFile.
-
-    The separator is the one of `SEPARATORS` that splits the header into
-    the most cells (comma when equal). Columns are recognised by their
-    header, French or English, ignoring case and accents (see HEADERS); the
-    first column of a field wins, other and unknown columns are listed in
-    `unknown_columns` and ignored; blank header cells are ignored silently.
-    Blank lines and lines whose cells are all empty are skipped.
-    Raises ImportFileError (see `decode`, and 'no_name_column').
-    """
-    text, encoding = decode(data)
-    first_line = text.lstrip('\r\n').splitlines()[0]
-    delimiter = max(SEPARATORS, key=lambda d: len(
-            next(csv.reader([first_line], delimiter=d))))
-    reader = csv.reader(io.StringIO(text, newline=''), delimiter=delimiter)
-    header, header_line = None, 0
-    for header in reader:
-        if any(c.strip() for c in header):
-            header_line = reader.line_num
-            break
-    columns, unknown = {}, []
-    for index, cell in enumerate(header):
-        if not cell.strip():
-            continue
-        field = _HEADER_FIELDS.get(header_key(cell))
-        if field and field not in columns:
-            columns[field] = index
-        else:
-            unknown.append(cell.strip())
-    if 'name' not in columns:
-        raise ImportFileError('no_name_column', columns=', '.join(
-                c.strip() for c in header if c.strip()))
-    rows = []
-    line = header_line
-    for cells in reader:
-        start, line = line + 1, reader.line_num
-        values = {f: (cells[i] if i < len(cells) else '').strip()
-            for f, i in columns.items()}
-        if any(values.values()) or any(c.strip() for c in cells):
-            rows.append(Row(start, cells, values))
-    return ParsedFile(encoding, delimiter, header, columns, unknown, rows)
+    """Parse the bytes of a customers CSV file into a ParsedFile (rules of
+    workshop's csv_file: encoding, separator, headers in French or English,
+    see HEADERS). Raises ImportFileError 'empty', 'binary', 'encoding' or
+    'no_name_column'."""
+    return csv_file.read_rows(data, _HEADER_FIELDS, 'name', ImportFileError)
 
 
 def normalize_phone(value, region):
@@ -209,20 +116,11 @@ def normalize_email(value):
 
 
 def rejects_csv(parsed, rejects):
-    """Return the bytes of a CSV of the refused lines.
-
-    Its columns are line number, reason, then the original ones; it uses the
-    separator of the imported file and UTF-8 with a BOM (Excel reads it).
-    `rejects` is a list of (line, reason, Row).
-    """
-    output = io.StringIO(newline='')
-    writer = csv.writer(output, delimiter=parsed.delimiter)
-    writer.writerow([
-            gettext('repair.msg_import_rejects_line'),
-            gettext('repair.msg_import_rejects_reason')] + list(parsed.header))
-    for line, reason, row in rejects:
-        writer.writerow([line, reason] + list(row.cells))
-    return output.getvalue().encode('utf-8-sig')
+    """Return the bytes of a CSV of the refused lines `rejects` [(line,
+    reason, Row)]: line number, reason, then the original columns."""
+    return csv_file.rejects_csv(parsed, rejects,
+        gettext('repair.msg_import_rejects_line'),
+        gettext('repair.msg_import_rejects_reason'))
 
 
 class ImportResult:
