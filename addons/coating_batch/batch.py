@@ -30,6 +30,8 @@ from trytond.pyson import Bool, Eval
 from trytond.transaction import Transaction
 
 from . import grouping, loadplan
+from trytond.modules.workshop.sequence import next_number
+
 from .grouping import split_powder
 from .key import differences, make_key, normalise_reference
 
@@ -244,7 +246,6 @@ class Batch(Workflow, ModelSQL, ModelView):
         if self.state == 'cancelled' or not self.jobs:
             return
         reference = self.get_key()
-        reference_job = None
         for job in self.jobs:
             if job.company != self.company:
                 raise BatchError(gettext(
@@ -311,25 +312,9 @@ class Batch(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def _new_number(cls, company):
-        "Return the next number of `company`'s batch sequence."
-        pool = Pool()
-        Sequence = pool.get('ir.sequence')
-        ModelData = pool.get('ir.model.data')
-        type_id = ModelData.get_id('coating_batch', 'sequence_type_batch')
-        with Transaction().set_context(_check_access=False):
-            sequences = Sequence.search([
-                    ('sequence_type', '=', type_id),
-                    ('company', '=', company),
-                    ], limit=1)
-            if not sequences:
-                sequences = Sequence.create([{
-                            'name': "Coating Batches",
-                            'sequence_type': type_id,
-                            'company': company,
-                            'prefix': 'LOT-${date_Y}-',
-                            'padding': 4,
-                            }])
-            return sequences[0].get()
+        "Return the next number of shop `company` (id)'s batch sequence."
+        return next_number('coating_batch.sequence_type_batch', company,
+            "Coating Batches", 'LOT-${date_Y}-', 4)
 
     @classmethod
     def create(cls, vlist):

@@ -19,6 +19,8 @@ from trytond.pyson import Bool, Eval
 from trytond.transaction import Transaction
 from trytond.url import http_host
 
+from trytond.modules.workshop.sequence import next_number
+
 from .exceptions import DeliveryError, StageTransitionError
 
 PRIORITIES = [
@@ -273,25 +275,9 @@ class Order(ChatMixin, ModelSQL, ModelView):
 
     @classmethod
     def _new_number(cls, company):
-        "Return the next number of `company`'s order sequence."
-        pool = Pool()
-        Sequence = pool.get('ir.sequence')
-        ModelData = pool.get('ir.model.data')
-        type_id = ModelData.get_id('service_order', 'sequence_type_order')
-        with Transaction().set_context(_check_access=False):
-            sequences = Sequence.search([
-                    ('sequence_type', '=', type_id),
-                    ('company', '=', company),
-                    ], limit=1)
-            if not sequences:
-                sequences = Sequence.create([{
-                            'name': "Service Orders",
-                            'sequence_type': type_id,
-                            'company': company,
-                            'prefix': '${date_Y}-',
-                            'padding': 5,
-                            }])
-            return sequences[0].get()
+        "Return the next number of shop `company` (id)'s order sequence."
+        return next_number('service_order.sequence_type_order', company,
+            "Service Orders", '${date_Y}-', 5)
 
     @classmethod
     def create(cls, vlist):
