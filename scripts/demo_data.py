@@ -1,4 +1,5 @@
-"""Fill the demo database with a French repair shop's last three months.
+"""Fill the demo database with a French repair shop's last three months
+and a French powder-coating workshop's last six weeks (demo_coating.py).
 
 Usage: demo_data.py --db NAME --config FILE [--logins]
 With --logins, only print the sign-in names and passwords.
@@ -18,6 +19,8 @@ import sys
 import unicodedata
 
 from stdnum import luhn
+
+import demo_coating
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHOP = "Répar'Phone Lyon"
@@ -67,6 +70,9 @@ def print_logins():
     for login, name, role, password in USERS:
         print("  %-8s %-18s %-12s %s" % (login, password,
                 role.split('_', 1)[1].capitalize(), name))
+    for login, name, role, password in demo_coating.USERS:
+        print("  %-8s %-18s %-12s %s (%s)" % (login, password,
+                role.split('_', 1)[1].capitalize(), name, demo_coating.SHOP))
 
 
 def ascii_only(text):
@@ -343,6 +349,7 @@ def main():
             stages, methods, when, order_id, code, rng)
     count = in_transaction(args.db, admin_id, context, finish, company_id)
     print("Tickets: %s" % count)
+    demo_coating.build(args.db, admin_id, company_id, rng, in_transaction)
 
 
 if __name__ == '__main__':
