@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 MIN_COATS, MAX_COATS = 1, 3
-#: Rounding of quantities on quote lines: kg to the gram, hours to 1/100 h,
-#: surfaces to 1/1000 m².
-KG_DIGITS, HOUR_DIGITS, M2_DIGITS = 3, 2, 3
+#: Rounding of quantities on quote lines: kg to 10 g, hours to 1/100 h,
+#: surfaces to 1/100 m², the digits of Tryton's kilogram, hour and square
+#: metre units that the quote lines use (a sale line refuses more).
+KG_DIGITS, HOUR_DIGITS, M2_DIGITS = 2, 2, 2
 #: Digits of unit prices (the service order line's price_digits is 4).
 PRICE_DIGITS = 4
 
@@ -232,7 +233,7 @@ def quote(data):
     Money lines, each amount = quantity × unit price rounded to the currency:
 
     - powder: kg = surface × coats × consumption ÷ (efficiency ÷ 100),
-      rounded to the gram; unit price = price per kg × (1 + powder margin %);
+      rounded to 10 g; unit price = price per kg × (1 + powder margin %);
     - primer, varnish (options): one layer each, same formula with 1 coat
       and their own price per kg (default: the powder's);
     - labour: hours = minutes ÷ 60 rounded to 1/100 h (minutes from
@@ -241,16 +242,11 @@ def quote(data):
     - consumables (option): m² at the consumables rate per m²;
     - fixed fee: 1 × the fee, when not zero.
 
-    `data.labels` may translate the labels (keys: surface, consumption,
-    powder, primer, varnish, labour, energy, consumables, fee, total).
-    Raises CalculationError on inputs out of range.
+    `data.labels` may translate the labels (keys of LABELS) and the words
+    of the formulas (keys of FORMULA_WORDS). Raises CalculationError on
+    inputs out of range.
     """
-    labels = {
-        'surface': "Surface to coat", 'consumption': "Consumption",
-        'powder': "Powder", 'primer': "Primer", 'varnish': "Varnish",
-        'labour': "Labour", 'energy': "Energy (oven)",
-        'consumables': "Consumables", 'fee': "Fixed fee", 'total': "Total",
-        }
+    labels = dict(LABELS, **FORMULA_WORDS)
     labels.update(data.labels or {})
     coats = check_coats(data.coats)
     if data.surface is None or data.surface < 0:
@@ -258,10 +254,10 @@ def quote(data):
     layers = coats + bool(data.primer) + bool(data.varnish)
     digits = data.digits
     lines = [
-        CalcLine('info', labels['surface'], "Σ parts (surface × quantity)",
+        CalcLine('info', labels['surface'], labels['surface_formula'],
             quantize(data.surface, M2_DIGITS), 'm2'),
         CalcLine('info', labels['consumption'],
-            "kg/m² at 100 % transfer efficiency",
+            labels['consumption_formula'],
             quantize(data.consumption or 0, 4), 'kg/m2'),
         ]
 
@@ -297,12 +293,15 @@ def quote(data):
     if data.labour_minutes is not None:
         base = "%s min" % _number(data.labour_minutes)
     else:
-        base = "%s m² × %s min/m² × %s layers" % (
-            _number(data.surface), _number(data.minutes_per_m2 or 0), layers)
+        base = "%s m² × %s min/m² × %s %s" % (
+            _number(data.surface), _number(data.minutes_per_m2 or 0), layers,
+            labels['layers'])
     if data.sandblasting:
-        base += " × %s (sandblasting)" % _number(data.sandblasting_factor)
+        base += " × %s (%s)" % (_number(data.sandblasting_factor),
+            labels['sandblasting'])
     if data.masking:
-        base += " × %s (masking)" % _number(data.masking_factor)
+        base += " × %s (%s)" % (_number(data.masking_factor),
+            labels['masking'])
     unit_price = with_margin(data.hourly_rate, data.labour_margin)
     lines.append(CalcLine('labour', labels['labour'],
             "%s = %s min ÷ 60 = %s h; %s/h × (1 + %s %%)" % (
@@ -313,8 +312,9 @@ def quote(data):
         quantity = quantize(data.surface * layers, M2_DIGITS)
         price = quantize(data.energy_rate, PRICE_DIGITS)
         lines.append(CalcLine('energy', labels['energy'],
-                "%s m² × %s layers × %s/m²" % (
-                    _number(data.surface), layers, _number(price)),
+                "%s m² × %s %s × %s/m²" % (
+                    _number(data.surface), layers, labels['layers'],
+                    _number(price)),
                 quantity, 'm2', price, line_amount(quantity, price, digits)))
     if data.consumables and data.consumables_rate:
         quantity = quantize(data.surface, M2_DIGITS)
@@ -326,9 +326,26 @@ def quote(data):
         price = quantize(data.fixed_fee, PRICE_DIGITS)
         lines.append(CalcLine('fee', labels['fee'], "1 × %s" % price,
                 Decimal(1), 'unit', price, line_amount(1, price, digits)))
-    lines.append(CalcLine('info', labels['total'], "Σ amounts",
+    lines.append(CalcLine('info', labels['total'], labels['total_formula'],
             None, '', None, total(lines)))
     return lines
+
+
+#: Labels of the calculation lines (English; the job passes translations).
+LABELS = {
+    'surface': "Surface to coat", 'consumption': "Consumption",
+    'powder': "Powder", 'primer': "Primer", 'varnish': "Varnish",
+    'labour': "Labour", 'energy': "Energy (oven)",
+    'consumables': "Consumables", 'fee': "Fixed fee", 'total': "Total",
+    }
+#: Words inside the formulas shown to the customer.
+FORMULA_WORDS = {
+    'layers': "layers", 'sandblasting': "sandblasting",
+    'masking': "masking",
+    'surface_formula': "Σ parts (surface × quantity)",
+    'consumption_formula': "kg/m² at 100 % transfer efficiency",
+    'total_formula': "Σ amounts",
+    }
 
 
 def total(lines):

@@ -328,9 +328,9 @@ class Order(metaclass=PoolMeta):
 
     def _coating_labels(self):
         "Translated labels of the calculation lines."
-        labels = {key: gettext('coating.msg_calc_%s' % key) for key in [
-                'surface', 'consumption', 'powder', 'primer', 'varnish',
-                'labour', 'energy', 'consumables', 'fee', 'total']}
+        labels = {key: gettext('coating.msg_calc_%s' % key)
+            for key in list(calculation.LABELS)
+            + list(calculation.FORMULA_WORDS)}
         if self.powder:
             labels['powder'] = '%s %s' % (labels['powder'],
                 self.powder.template.rec_name)
