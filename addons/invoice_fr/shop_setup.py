@@ -143,6 +143,22 @@ def _create_chart(config, company):
     create_chart.execute('create_properties')
 
 
+def _set_default_service_tax(config, company):
+    """Give the default revenue account (706, services) the normal VAT rate
+    on services as default tax: quote and invoice lines without a product
+    (a coating job's calculated lines, a line typed by hand) take the
+    default taxes of their account (Tryton's sale line `compute_taxes`,
+    invoice line `on_change_account`), so they are not invoiced without
+    VAT (CGI art. 278: 20 %)."""
+    _, revenue, _, tax_xml_id = _CATEGORIES["service"]
+    with config.set_context(company=company.id):
+        account = _account(config, company, revenue)
+        tax = _tax(config, company, tax_xml_id)
+        if tax not in account.taxes:
+            account.taxes.append(tax)
+            account.save()
+
+
 def _strict_sequence(config, company, name, prefix, sequence_type_xml_id):
     "Create a strict sequence numbering `prefix` + 4 digits for `company`."
     Sequence = Model.get('ir.sequence.strict', config=config)
@@ -280,6 +296,7 @@ def setup_french_shop(config, name, siret, vat_number, street, postal_code,
     _create_chart(config, company)
     for kind in _CATEGORIES:
         accounting_category(config, company, kind)
+    _set_default_service_tax(config, company)
     _create_fiscalyear(config, company, today)
 
     cash = _get_or_create_cash_term(config)
