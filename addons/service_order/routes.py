@@ -9,7 +9,6 @@ byte for byte, so a token cannot be probed.
 """
 import datetime
 import re
-from decimal import Decimal
 from functools import wraps
 from zoneinfo import ZoneInfo
 
@@ -139,9 +138,13 @@ class Order(metaclass=PoolMeta):
     def get_tracking_values(self):
         "Return the context of tracking.html for this order."
         colour = shop_colour(self.company)
-        # Nothing is due before a quote exists: show no amount then
-        amount_due = (self.amount_due
-            if self.payment_state not in {None, 'none'} else None)
+        # Nothing is due before a quote exists: show no amount then; a
+        # quote not invoiced yet shows its total, not "0,00 € paid".
+        amount_due = quote_amount = None
+        if self.payment_state == 'not_paid' and not self.amount_due:
+            quote_amount = self.sale.total_amount if self.sale else None
+        elif self.payment_state not in {None, 'none'}:
+            amount_due = self.amount_due
         return {
             'shop': self.company.rec_name,
             'colour': colour,
@@ -155,5 +158,7 @@ class Order(metaclass=PoolMeta):
                 if self.promised_date else None),
             'amount_due': (french_amount(amount_due, self.currency)
                 if amount_due is not None else None),
-            'paid': amount_due is not None and amount_due <= Decimal(0),
+            'quote_amount': (french_amount(quote_amount, self.currency)
+                if quote_amount is not None else None),
+            'paid': self.payment_state == 'paid',
             }

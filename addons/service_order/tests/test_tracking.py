@@ -111,6 +111,27 @@ class TrackingTestCase(unittest.TestCase):
             page = self.get(self.token).get_data(as_text=True)
         self.assertIn("Reste à payer", page)
         self.assertIn("1\u202f234,50\u00a0", page)
+        self.assertNotIn("réglé", page)
+
+    def test_quoted_not_invoiced(self):
+        "A quote not invoiced yet is not shown as paid; a paid one is"
+        Order = Pool(DB_NAME).get('service.order')
+
+        def amounts(state, due):
+            def get_amounts(cls, orders, names):
+                values = {'amount_due': due, 'amount_paid': Decimal(0),
+                    'payment_state': state}
+                return {n: {o.id: values[n] for o in orders} for n in names}
+            return mock.patch.object(
+                Order, 'get_amounts', classmethod(get_amounts))
+        with amounts('not_paid', Decimal(0)):
+            page = self.get(self.token).get_data(as_text=True)
+        self.assertNotIn("réglé", page)
+        self.assertNotIn("Reste à payer", page)
+        with amounts('paid', Decimal(0)):
+            page = self.get(self.token).get_data(as_text=True)
+        self.assertIn("Reste à payer", page)
+        self.assertIn("(réglé)", page)
 
     def test_not_found_identical(self):
         "Wrong, revoked and malformed tokens answer the same 404"
