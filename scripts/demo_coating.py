@@ -234,8 +234,6 @@ def setup_coating_shop(config, today):
         primary_colour='#8a3b12', today=start)
     if start.year != today.year:
         _create_fiscalyear(config, company, today)
-    allow_three_decimals(config)
-    tax_lines_without_product(config, company)
     Company = Model.get('company.company', config=config)
     shop = Company(company.id)
     for name, value in SETTINGS.items():
@@ -246,37 +244,6 @@ def setup_coating_shop(config, today):
     for login, name, role, password in USERS:
         create_user(config, shop, login, name, role, password)
     return shop.id
-
-
-def allow_three_decimals(config):
-    """Work around a coating bug: the live quote rounds kilograms and
-    square metres to 3 decimals (coating/calculation.py, KG_DIGITS and
-    M2_DIGITS) but the product module's kilogram and square metre have 2,
-    so Order.create_coating_quote_lines fails with a DigitsValidationError
-    on the line quantity as soon as the third decimal is not 0. Give both
-    units (shared by every shop) 3 decimals, as an administrator may in
-    Product ▸ Units of Measure."""
-    from proteus import Model
-    Uom = Model.get('product.uom', config=config)
-    ModelData = Model.get('ir.model.data', config=config)
-    for fs_id in ['uom_kilogram', 'uom_square_meter']:
-        uom = Uom(ModelData.get_id('product', fs_id, config.context))
-        uom.rounding, uom.digits = 0.001, 3
-        uom.save()
-
-
-def tax_lines_without_product(config, company):
-    """Work around a coating bug: the quote lines of the live calculator
-    have no product (coating/job.py, create_coating_quote_lines), so the
-    sale takes the taxes of the default revenue account (706), which the
-    French shop set-up leaves without any: the invoices would have no VAT.
-    Give the shop's account 706 its default tax, VAT on services at 20 %,
-    as an accountant may in the chart of accounts."""
-    from trytond.modules.invoice_fr.shop_setup import _account, _tax
-    account = _account(config, company, '706')
-    account.taxes.append(_tax(config, company,
-            'account_fr.tva_vente_services_taux_normal'))
-    account.save()
 
 
 def create_qc_checklist(config, company):
