@@ -328,6 +328,36 @@ class PaymentGatewayTestCase(CompanyTestMixin, ModuleTestCase):
                     pool.get('account.invoice')(invoice.id), gateway)
 
     @with_transaction()
+    def test_email_pay_link(self):
+        "The pay link is emailed through the order's notification queue"
+        pool = Pool()
+        Invoice = pool.get('account.invoice')
+        Notification = pool.get('service.order.notification')
+        company = create_company()
+        with set_company(company):
+            self._setup(company)
+            order = self._order(company)
+            invoice, = order.invoices
+            before = Notification.search([('order', '=', order.id)])
+            Invoice.email_pay_link([invoice])
+            Invoice.email_pay_link([invoice])  # staff may send it again
+            sent = [n for n in Notification.search(
+                    [('order', '=', order.id)]) if n not in before]
+            self.assertEqual(len(sent), 2)
+            notification = sent[0]
+            self.assertEqual(notification.recipient, 'awa@example.com')
+            self.assertEqual(notification.state, 'pending')
+            self.assertIn(invoice.number, notification.subject)
+            self.assertIn(invoice.pay_url, notification.body)
+            self.assertIn(invoice.pay_url, notification.body_html)
+            self.assertIn('100,00', notification.body)  # French format
+
+            # An invoice that bills no job: a clear refusal.
+            credit, = Invoice.credit([invoice])
+            with self.assertRaisesRegex(PayLinkError, 'bills no job'):
+                Invoice.email_pay_link([credit])
+
+    @with_transaction()
     def test_deposit_then_balance(self):
         "30 % deposit by link, then the balance: not paid → deposit → paid"
         pool = Pool()
