@@ -26,7 +26,6 @@ from trytond.model.exceptions import AccessError
 from trytond.modules.product import price_digits
 from trytond.pool import Pool
 from trytond.pyson import Eval, PYSONEncoder
-from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import (
     Button, StateAction, StateTransition, StateView, Wizard)
@@ -228,7 +227,7 @@ class Box(Workflow, ModelSQL, ModelView):
         result = {b.id: 0. for b in boxes}
         for (company, warehouse), group in groups.items():
             with Transaction().set_context(company=company,
-                    stock_date_end=today(company)):
+                    stock_date_end=today(company)), without_check_access():
                 quantities = Product.products_by_location([warehouse],
                     with_childs=True, grouping=('product', 'lot'),
                     grouping_filter=(
@@ -258,21 +257,22 @@ class Box(Workflow, ModelSQL, ModelView):
         cursor = Transaction().connection.cursor()
         consumption = consumption_location().id
         result = {b.id: 0. for b in boxes}
-        for sub_ids in grouped_slice([b.id for b in boxes]):
-            cursor.execute(*move.join(box,
-                    condition=move.lot == box.lot
-                    ).select(box.id,
-                    Sum(Case((move.to_location == consumption,
-                                move.internal_quantity),
-                            else_=-move.internal_quantity)),
-                    where=reduce_ids(box.id, sub_ids)
-                    & (move.state == 'done')
-                    & ((move.to_location == consumption)
-                        | (move.from_location == consumption))
-                    & (move.id > Coalesce(box.use_mark, 0)),
-                    group_by=[box.id]))
-            for box_id, quantity in cursor:
-                result[box_id] = round(quantity or 0, stockmath.KG_DIGITS)
+        if not boxes:
+            return result
+        cursor.execute(*move.join(box,
+                condition=move.lot == box.lot
+                ).select(box.id,
+                Sum(Case((move.to_location == consumption,
+                            move.internal_quantity),
+                        else_=-move.internal_quantity)),
+                where=fields.SQL_OPERATORS['in'](box.id, list(result))
+                & (move.state == 'done')
+                & ((move.to_location == consumption)
+                    | (move.from_location == consumption))
+                & (move.id > Coalesce(box.use_mark, 0)),
+                group_by=[box.id]))
+        for box_id, quantity in cursor:
+            result[box_id] = round(quantity or 0, stockmath.KG_DIGITS)
         return result
 
     @classmethod
@@ -288,7 +288,10 @@ class Box(Workflow, ModelSQL, ModelView):
         result = {b.id: [] for b in boxes}
         lots = {b.lot.id: b.id for b in boxes if b.lot}
         if lots:
-            for move in Move.search([('lot', 'in', list(lots))],
+            for move in Move.search([
+                        ('lot', 'in', list(lots)),
+                        ('company', 'in', list({b.company.id for b in boxes})),
+                        ],
                     order=[('effective_date', 'DESC'), ('id', 'DESC')]):
                 result[lots[move.lot.id]].append(move.id)
         return result
@@ -634,9 +637,9 @@ class Weigh(Wizard):
     start = StateView('powder.box.weigh.start',
         'powder_stock.box_weigh_start_view_form', [
             Button("Cancel", 'end', 'tryton-cancel'),
-            Button("Record", 'record', 'tryton-ok', default=True),
+            Button("Record", 'save_weighing', 'tryton-ok', default=True),
             ])
-    record = StateTransition()
+    save_weighing = StateTransition()
     result = StateView('powder.box.weigh.result',
         'powder_stock.box_weigh_result_view_form', [
             Button("Close", 'end', 'tryton-close', default=True),
@@ -654,7 +657,7 @@ class Weigh(Wizard):
             return {}
         return {'box': box.id, 'tare': box.tare, 'capacity': box.capacity}
 
-    def transition_record(self):
+    def transition_save_weighing(self):
         Weighing = Pool().get('powder.weighing')
         self.result.weighing = Weighing.record(self.start.box,
             self.start.gross)

@@ -83,7 +83,8 @@ class Template(metaclass=PoolMeta):
             product_ids = [p.id for t in group for p in t.products]
             if 'powder_stock_kg' in names:
                 with Transaction().set_context(company=company.id,
-                        stock_date_end=today(company)):
+                        stock_date_end=today(company)), \
+                        without_check_access():
                     quantities = Product.products_by_location([warehouse.id],
                         with_childs=True, grouping_filter=(product_ids,))
                 for template in group:

@@ -4,6 +4,7 @@ from the powder's product suppliers, draft requests count as on order, and
 "Create Purchase Requests" turns suggestions into draft requests (origin:
 the suggestion) that the buyer groups into purchases as usual."""
 import datetime
+import math
 from collections import defaultdict
 
 from trytond.i18n import gettext
@@ -77,24 +78,29 @@ class Reorder(metaclass=PoolMeta):
                         'powder_stock.msg_reorder_not_purchasable',
                         powder=suggestion.product.rec_name))
         rows = []
+        unit = kilogram()
+        factor = 10 ** (unit.digits or 0)
         for suggestion in suggestions:
             purchase_date = max(suggestion.order_date or suggestion.date,
                 suggestion.date)
+            # to the unit's digits: the quantity up, the stock level near
+            quantity = math.ceil(
+                round(suggestion.quantity * factor, 6)) / factor
             rows.append({
                     'company': suggestion.company.id,
                     'product': suggestion.product.id,
                     'party': (suggestion.supplier.id
                         if suggestion.supplier else None),
-                    'quantity': suggestion.quantity,
-                    'unit': kilogram().id,
-                    'computed_quantity': suggestion.quantity,
-                    'computed_unit': kilogram().id,
+                    'quantity': quantity,
+                    'unit': unit.id,
+                    'computed_quantity': quantity,
+                    'computed_unit': unit.id,
                     'warehouse': (
                         suggestion.company.get_powder_warehouse().id),
                     'purchase_date': purchase_date,
                     'supply_date': purchase_date + datetime.timedelta(
                         days=suggestion.lead_time or 0),
-                    'stock_level': suggestion.projected,
+                    'stock_level': unit.round(suggestion.projected),
                     'origin': str(suggestion),
                     'state': 'draft',
                     })

@@ -4,9 +4,10 @@ For every powder of a shop (stockmath.reorder, order point / order-up-to
 policy):
 
 - stock: the theoretical kg in the shop's warehouse;
-- rate: the kg consumed over the shop's window (60 days by default) ÷ the
-  window's days, or ÷ the days since the powder's first receipt when it is
-  younger than the window (stockmath.consumption_rate);
+- rate: the kg consumed over the shop's window (the last 60 days by
+  default, today included) ÷ the window's days, or ÷ the days since the
+  powder's first receipt when it is younger than the window (at least 1;
+  stockmath.consumption_rate);
 - lead time: the powder's, else its supplier's (purchase module), else the
   shop's default (days);
 - safety stock: the powder's kg, else rate × the shop's safety days;
@@ -153,7 +154,7 @@ class Reorder(ModelSQL, ModelView):
             rows = []
             for product in products:
                 template = product.template
-                history = ((date - firsts[product.id]).days + 1
+                history = ((date - firsts[product.id]).days
                     if product.id in firsts else None)
                 rate = stockmath.consumption_rate(used[product.id], window,
                     history)

@@ -38,7 +38,7 @@ from trytond.exceptions import UserError
 from trytond.modules.service_order.routes import HEADERS
 from trytond.protocols.wrappers import Response, with_pool
 from trytond.tools import file_open
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, TransactionError
 from trytond.wsgi import app
 
 _CODE = re.compile(r'^[\w./ -]{1,64}$')
@@ -199,10 +199,17 @@ def weigh(request, pool):
     posted = request.method == 'POST'
     if posted and not same_origin(request):
         return forbidden()
-    with Transaction().start(pool.database_name, user_id,
-            readonly=not posted,
-            context={'_request': request.context}) as transaction:
-        return _render(request, pool, transaction, user_id, posted)
+    extras = {}
+    while True:
+        try:
+            with Transaction().start(pool.database_name, user_id,
+                    readonly=not posted, context={'_request': request.context},
+                    **extras) as transaction:
+                return _render(request, pool, transaction, user_id, posted)
+        except TransactionError as exception:
+            # the weighing locks its box: start again with the lock taken
+            # at the start of the transaction, as Tryton's dispatcher does
+            exception.fix(extras)
 
 
 # Read by trytond's dispatcher instead of request.user_id, which would sign

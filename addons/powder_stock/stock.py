@@ -14,8 +14,8 @@ import datetime
 from sql.aggregate import Min, Sum
 from sql.conditionals import Case
 
+from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
-from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
 
 
@@ -55,21 +55,22 @@ def consumption_by_product(company, product_ids, start, end):
     cursor = Transaction().connection.cursor()
     consumption = consumption_location().id
     result = {p: 0. for p in product_ids}
-    for sub_ids in grouped_slice(product_ids):
-        cursor.execute(*move.select(move.product,
-                Sum(Case((move.to_location == consumption,
-                            move.internal_quantity),
-                        else_=-move.internal_quantity)),
-                where=reduce_ids(move.product, sub_ids)
-                & (move.company == getattr(company, 'id', company))
-                & (move.state == 'done')
-                & ((move.to_location == consumption)
-                    | (move.from_location == consumption))
-                & (move.effective_date >= start)
-                & (move.effective_date <= end),
-                group_by=[move.product]))
-        for product, quantity in cursor:
-            result[product] = quantity or 0.
+    if not product_ids:
+        return result
+    cursor.execute(*move.select(move.product,
+            Sum(Case((move.to_location == consumption,
+                        move.internal_quantity),
+                    else_=-move.internal_quantity)),
+            where=fields.SQL_OPERATORS['in'](move.product, list(product_ids))
+            & (move.company == getattr(company, 'id', company))
+            & (move.state == 'done')
+            & ((move.to_location == consumption)
+                | (move.from_location == consumption))
+            & (move.effective_date >= start)
+            & (move.effective_date <= end),
+            group_by=[move.product]))
+    for product, quantity in cursor:
+        result[product] = quantity or 0.
     return result
 
 
@@ -83,17 +84,18 @@ def first_receipts(company, product_ids):
     location = Location.__table__()
     cursor = Transaction().connection.cursor()
     result = {}
-    for sub_ids in grouped_slice(product_ids):
-        cursor.execute(*move.join(location,
-                condition=move.from_location == location.id
-                ).select(move.product, Min(move.effective_date),
-                where=reduce_ids(move.product, sub_ids)
-                & (move.company == getattr(company, 'id', company))
-                & (move.state == 'done')
-                & (location.type == 'supplier'),
-                group_by=[move.product]))
-        for product, date in cursor:
-            if isinstance(date, str):
-                date = datetime.date.fromisoformat(date)
-            result[product] = date
+    if not product_ids:
+        return result
+    cursor.execute(*move.join(location,
+            condition=move.from_location == location.id
+            ).select(move.product, Min(move.effective_date),
+            where=fields.SQL_OPERATORS['in'](move.product, list(product_ids))
+            & (move.company == getattr(company, 'id', company))
+            & (move.state == 'done')
+            & (location.type == 'supplier'),
+            group_by=[move.product]))
+    for product, date in cursor:
+        if isinstance(date, str):
+            date = datetime.date.fromisoformat(date)
+        result[product] = date
     return result

@@ -34,7 +34,8 @@ class WeighList(ModelSQL, ModelView):
 
     company = fields.Many2One('company.company', "Shop", required=True,
         readonly=True)
-    date = fields.Date("Date", required=True, readonly=True)
+    date = fields.Date("Date", required=True,
+        states={'readonly': Eval('id', -1) >= 0})
     size = fields.Integer("Size", readonly=True,
         help="The shop's number of boxes to weigh per day when the list "
         "was made.")
@@ -155,7 +156,7 @@ class WeighListLine(sequence_ordered(), ModelSQL, ModelView):
             "Location"), 'on_change_with_location')
     reason = fields.Selection(REASONS, "Reason", required=True,
         readonly=True)
-    score = fields.Float("Score", digits=(16, 3), readonly=True,
+    score = fields.Float("Score", digits=(16, 4), readonly=True,
         help="Priority of the box in the scored part (0 to 1; 2 for an "
         "impossible figure; 0 in the random part).")
     box_state = fields.Function(fields.Selection('get_box_states',
@@ -203,15 +204,19 @@ class WeighListLine(sequence_ordered(), ModelSQL, ModelView):
 
     @classmethod
     def get_weighing(cls, lines, names):
-        """The first weighing of the box on or after the list's date, and
-        whether there is one."""
+        """The first weighing of the box on or after the list's date (or
+        since the list was made, for a list made in advance), and whether
+        there is one."""
         Weighing = Pool().get('powder.weighing')
         result = {n: {l.id: None for l in lines} for n in names}
         with without_check_access():
             for line in lines:
                 weighings = Weighing.search([
                         ('box', '=', line.box.id),
-                        ('day', '>=', line.list.date),
+                        ['OR',
+                            ('day', '>=', line.list.date),
+                            ('date', '>=', line.list.create_date),
+                            ],
                         ], order=[('date', 'ASC'), ('id', 'ASC')], limit=1)
                 weighing = weighings[0].id if weighings else None
                 if 'weighing' in names:

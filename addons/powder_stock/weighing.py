@@ -133,10 +133,10 @@ class Weighing(ModelSQL, ModelView):
                 cls.refuse(box, exception.code, gross=gross,
                     net=exception.net, tolerance=tolerance)
         Box.lock([box])
-        theoretical = Box.theoretical_quantities([box])[box.id]
-        gap_kg, gap_pct = stockmath.gap(net, theoretical)
         now = datetime.datetime.now()
         with without_check_access():
+            theoretical = Box.theoretical_quantities([box])[box.id]
+            gap_kg, gap_pct = stockmath.gap(net, theoretical)
             weighing, = cls.create([{
                         'company': company.id,
                         'box': box.id,

@@ -439,7 +439,7 @@ class PowderStockTestCase(_Mixin, CompanyTestMixin, ModuleTestCase):
                     'powder_safety_days': 5, 'powder_cover_days': 30,
                     })
             used, idle = create_powders(company, [P7016, P9010])
-            ten_days_ago = datetime.date.today() - datetime.timedelta(9)
+            ten_days_ago = datetime.date.today() - datetime.timedelta(10)
             Box.receive(company, used, 1,
                 format_=used.template.powder_formats[-1], date=ten_days_ago)
             Box.receive(company, idle, 1,
@@ -499,6 +499,15 @@ class PowderStockTestCase(_Mixin, CompanyTestMixin, ModuleTestCase):
                     company=company.id):
             self.assertEqual(Box.search([]), [mine])
             self.assertEqual(Lot.search([]), [mine.lot])
+            # the technician reads the figures of the box and its moves
+            box, = Box.read([mine.id], ['theoretical', 'use_since_weighing',
+                    'reliability', 'moves', 'lot.rec_name'])
+            self.assertEqual(box['theoretical'], 25)
+            self.assertEqual(len(box['moves']), 1)
+            template, = pool.get('product.template').read(
+                [powder.template.id], ['powder_stock_kg', 'powder_box_count',
+                    'powder_weighings', 'powder_mean_gap_pct'])
+            self.assertEqual(template['powder_stock_kg'], 25)
 
 
 class PowderStockExtrasTestCase(_Mixin, CompanyTestMixin, ModuleTestCase):
