@@ -1,5 +1,6 @@
 """Checks of our views that Tryton's generic module tests do not make but
 the web client (sao 8.0) relies on."""
+import os
 import unittest
 
 from lxml import etree
@@ -7,14 +8,18 @@ from lxml import etree
 from trytond.pool import Pool
 from trytond.tests.test_tryton import activate_module, with_transaction
 
-MODULES = ['workshop', 'service_order', 'repair', 'invoice_fr', 'cashier']
+ADDONS = os.path.join(os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__))), 'addons')
+# Every Atelier module, so that a new module's views are checked too.
+MODULES = sorted(m for m in os.listdir(ADDONS)
+    if os.path.exists(os.path.join(ADDONS, m, 'tryton.cfg')))
 
 
 class ViewTestCase(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        activate_module(['repair', 'invoice_fr', 'cashier'])
+        activate_module(MODULES)
 
     @with_transaction()
     def test_list_datetime_widget(self):
