@@ -54,6 +54,7 @@ def today(company=None):
 class Box(Workflow, ModelSQL, ModelView):
     "Powder Box"
     __name__ = 'powder.box'
+    __string__ = "Powder Box"
     _rec_name = 'code'
 
     _received = {'readonly': Eval('id', -1) >= 0}
@@ -380,12 +381,13 @@ class Box(Workflow, ModelSQL, ModelView):
             moves.append(cls._move(box.company, box.product, box.capacity,
                     supplier, box.location, box.lot, box, box.received_date,
                     unit_price=unit_cost))
+        pairs = [(b, m) for b, m in zip(boxes, moves) if m]
         with without_check_access():
-            Move.save(moves)
-            Move.do(moves)
-            for box, move in zip(boxes, moves):
+            Move.save([m for _, m in pairs])
+            Move.do([m for _, m in pairs])
+            for box, move in pairs:
                 box.use_mark = move.id
-            cls.save(boxes)
+            cls.save([b for b, _ in pairs])
         Audit.log_entries('powder_receipt', [(b, gettext(
                         'powder_stock.msg_audit_receipt',
                         powder=b.product.rec_name, capacity=b.capacity,
@@ -394,10 +396,15 @@ class Box(Workflow, ModelSQL, ModelView):
     @staticmethod
     def _move(company, product, quantity, from_location, to_location, lot,
             origin, date, unit_price=None):
-        "Return an unsaved stock.move of `quantity` kg."
+        """Return an unsaved stock.move of `quantity` kg, rounded to the
+        kilogram unit's rounding (10 g), or None when that rounds to 0."""
         Move = Pool().get('stock.move')
-        return Move(company=company, product=product, unit=kilogram(),
-            quantity=round(quantity, stockmath.KG_DIGITS),
+        unit = kilogram()
+        quantity = unit.round(quantity)
+        if not quantity:
+            return None
+        return Move(company=company, product=product, unit=unit,
+            quantity=quantity,
             from_location=from_location, to_location=to_location,
             lot=lot, origin=origin, planned_date=date, effective_date=date,
             unit_price=unit_price,
@@ -534,6 +541,7 @@ class Box(Workflow, ModelSQL, ModelView):
             moves.append(cls._move(company, product, quantity,
                     warehouse.storage_location, to_location, None, origin,
                     date))
+        moves = [m for m in moves if m]
         with without_check_access():
             Move.save(moves)
             Move.do(moves)
@@ -559,6 +567,7 @@ class Box(Workflow, ModelSQL, ModelView):
             box = by_id[box_id]
             moves.append(cls._move(company, product, kg, from_location,
                     box.location, box.lot, origin, date, unit_price=cost))
+        moves = [m for m in moves if m]
         with without_check_access():
             Move.save(moves)
             Move.do(moves)
@@ -602,6 +611,7 @@ class Box(Workflow, ModelSQL, ModelView):
 class WeighStart(ModelView):
     "Weigh a Powder Box"
     __name__ = 'powder.box.weigh.start'
+    __string__ = "Weigh a Powder Box"
 
     box = fields.Many2One('powder.box', "Box", required=True, readonly=True)
     tare = fields.Float("Tare (kg)", digits=(16, 3), readonly=True)
@@ -613,6 +623,7 @@ class WeighStart(ModelView):
 class WeighResult(ModelView):
     "Weighing of a Powder Box"
     __name__ = 'powder.box.weigh.result'
+    __string__ = "Weighing of a Powder Box"
 
     weighing = fields.Many2One('powder.weighing', "Weighing", readonly=True)
     box = fields.Many2One('powder.box', "Box", readonly=True)
@@ -682,6 +693,7 @@ class Weigh(Wizard):
 class ReceiveStart(ModelView):
     "Receive Powder Boxes"
     __name__ = 'powder.box.receive.start'
+    __string__ = "Receive Powder Boxes"
 
     company = fields.Many2One('company.company', "Shop", required=True,
         readonly=True)

@@ -40,6 +40,7 @@ REASONS = [
 class Count(Workflow, ModelSQL, ModelView):
     "Powder Counting Session"
     __name__ = 'powder.count'
+    __string__ = "Powder Counting Session"
 
     _draft = {'readonly': Eval('state') != 'draft'}
 
@@ -226,6 +227,7 @@ class Count(Workflow, ModelSQL, ModelView):
 class CountLine(ModelSQL, ModelView):
     "Powder Counting Session Box"
     __name__ = 'powder.count.line'
+    __string__ = "Counting Session Box"
 
     count = fields.Many2One('powder.count', "Session", required=True,
         ondelete='CASCADE')

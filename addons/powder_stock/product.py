@@ -59,6 +59,14 @@ class Template(metaclass=PoolMeta):
             None, None, "Weighing History", states=_states),
         'get_powder_weighings')
 
+    @classmethod
+    def view_attributes(cls):
+        return super().view_attributes() + [
+            ('/form/notebook/page[@id="powder_stock"]', 'states', {
+                    'invisible': ~Eval('powder'),
+                    }),
+            ]
+
     @property
     def powder_reliability_used(self):
         "The reliability score, 50 (the prior) for a powder never weighed."

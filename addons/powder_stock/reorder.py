@@ -44,6 +44,7 @@ STATES = [
 class Reorder(ModelSQL, ModelView):
     "Powder Reorder Suggestion"
     __name__ = 'powder.reorder'
+    __string__ = "Powder Reorder Suggestion"
 
     company = fields.Many2One('company.company', "Shop", required=True,
         readonly=True)

@@ -39,8 +39,9 @@ HALF_LIFE = 5
 SCORE_HISTORY = 50
 #: Weights of the scored part of the daily list (they sum to 1).
 USE_WEIGHT, VALUE_WEIGHT, RELIABILITY_WEIGHT = 0.4, 0.3, 0.3
-#: Digits kept on kg figures: the gram.
-KG_DIGITS = 3
+#: Digits kept on kg figures: 10 g, the rounding of Tryton's kilogram unit
+#: (product module), which stock moves must respect.
+KG_DIGITS = 2
 
 
 class WeighingError(ValueError):
@@ -57,7 +58,7 @@ class WeighingError(ValueError):
 
 
 def check_weighing(gross, tare, capacity, tolerance=0.05):
-    """Return the net powder weight of a box, in kg, rounded to the gram:
+    """Return the net powder weight of a box, in kg, rounded to 10 g:
 
         net = gross − tare
 
@@ -378,8 +379,8 @@ def reorder(stock, rate, lead_time, safety, cover, on_order=0,
         order now  when projected < safety   (the stock, less the safety
                    stock, runs out within the lead time)
         quantity   = rate × (lead time + cover) + safety − (stock + on order)
-                     rounded up to whole boxes of box_weight (to the
-                     gram without a box weight)
+                     rounded up to whole boxes of box_weight (to 10 g
+                     without a box weight)
 
     The classic order point / order-up-to level policy (the order point is
     the demand over the lead time plus the safety stock)."""
@@ -396,7 +397,7 @@ def reorder(stock, rate, lead_time, safety, cover, on_order=0,
         if box_weight and box_weight > 0:
             boxes = max(int(math.ceil(round(quantity / box_weight, 6))), 1)
             quantity = boxes * box_weight
-        # up to the gram, never below the need
+        # up to KG_DIGITS, never below the need
         quantity = math.ceil(round(quantity * 10 ** KG_DIGITS, 6)) / (
             10 ** KG_DIGITS)
     return Reorder(rate=rate, days_left=days_left,
@@ -407,7 +408,7 @@ def reorder(stock, rate, lead_time, safety, cover, on_order=0,
 # -- consumption -------------------------------------------------------
 
 def _floor_kg(value):
-    "Return `value` kg rounded down to the gram (never more than held)."
+    "Return `value` kg rounded down to KG_DIGITS (never more than held)."
     return math.floor(round(value * 10 ** KG_DIGITS, 6)) / 10 ** KG_DIGITS
 
 

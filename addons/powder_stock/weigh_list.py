@@ -31,6 +31,7 @@ REASONS = [
 class WeighList(ModelSQL, ModelView):
     "Boxes to Weigh"
     __name__ = 'powder.weigh_list'
+    __string__ = "Boxes to Weigh"
 
     company = fields.Many2One('company.company', "Shop", required=True,
         readonly=True)
@@ -143,6 +144,7 @@ class WeighList(ModelSQL, ModelView):
 class WeighListLine(sequence_ordered(), ModelSQL, ModelView):
     "Box to Weigh"
     __name__ = 'powder.weigh_list.line'
+    __string__ = "Box to Weigh"
 
     list = fields.Many2One('powder.weigh_list', "List", required=True,
         ondelete='CASCADE')

@@ -46,6 +46,7 @@ def kg(value):
 class Weighing(ModelSQL, ModelView):
     "Powder Box Weighing"
     __name__ = 'powder.weighing'
+    __string__ = "Powder Box Weighing"
 
     company = fields.Many2One('company.company', "Shop", required=True,
         readonly=True)

@@ -18,7 +18,7 @@ class WeighingTestCase(unittest.TestCase):
     "Net weight of a weighing and its refusals"
 
     def test_net(self):
-        "net = gross − tare, to the gram"
+        "net = gross − tare, to 10 g"
         self.assertEqual(stockmath.check_weighing(12.85, 0.8, 20), 12.05)
         self.assertEqual(stockmath.check_weighing(20.8, 0.8, 20), 20.0)
 
@@ -55,7 +55,7 @@ class WeighingTestCase(unittest.TestCase):
         st.floats(min_value=0, max_value=0.5))
     def test_property_net(self, gross, tare, capacity, tolerance):
         "Accepted: 0 ≤ net ≤ capacity + tolerance; refused: out of range"
-        net = round(gross - tare, 3)
+        net = round(gross - tare, stockmath.KG_DIGITS)
         try:
             result = stockmath.check_weighing(gross, tare, capacity,
                 tolerance)
@@ -411,7 +411,7 @@ class ConsumptionTestCase(unittest.TestCase):
         "All of it, each box but the last at most what it holds"
         result = stockmath.allocate(quantity, boxes)
         self.assertAlmostEqual(sum(kg for _, kg in result),
-            round(quantity, 3), places=6)
+            round(quantity, stockmath.KG_DIGITS), places=6)
         held = dict(boxes)
         for box, kg in result[:-1]:
             self.assertGreater(kg, 0)
