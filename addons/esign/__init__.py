@@ -1,0 +1,1 @@
+# Atelier esign module: registration is declared in tryton.cfg.
