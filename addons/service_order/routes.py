@@ -161,4 +161,6 @@ class Order(metaclass=PoolMeta):
             'quote_amount': (french_amount(quote_amount, self.currency)
                 if quote_amount is not None else None),
             'paid': self.payment_state == 'paid',
+            # The customer portal's sign-in page, set by module portal.
+            'portal_url': None,
             }

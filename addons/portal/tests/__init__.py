@@ -1,0 +1,1 @@
+# Atelier portal tests: unit tests (test_module) and routes (test_portal).
