@@ -289,6 +289,7 @@ def job(request, pool, job_id):
     notice = {
         'sent': texts.N_('Your message was sent to the shop.'),
         'uploaded': texts.N_('Your file was sent to the shop.'),
+        'signed': texts.N_('Your quote is signed. Thank you!'),
         }.get(request.args.get('done'))
     _ = texts.translator(language(request, user))
     return job_page(request, pool, user, order,
@@ -490,9 +491,16 @@ class QuotePage:
         sections += [func(self) for func in self.extra_sections]
         return [s for s in sections if s]
 
+    def notice(self):
+        "The confirmation of `?done=signed` (esign's redirect), or None."
+        if self.request.args.get('done') == 'signed':
+            return self.fmt._('Your quote is signed. Thank you!')
+        return None
+
     def render(self, status=200):
         content = render_fragment(self.template, **dict(self.context,
-                quote=self.values(), extra_sections=self.sections()))
+                quote=self.values(), extra_sections=self.sections(),
+                notice=self.notice()))
         return render_page(self.request, self.pool, self.user, self.title(),
             content, status=status, lang=self.lang, active='quotes')
 

@@ -203,6 +203,7 @@ FR = {
     'Total incl. tax': "Total TTC",
     'Total': "Total",
     'Download the quote (PDF)': "Télécharger le devis (PDF)",
+    'Your quote is signed. Thank you!': "Votre devis est signé. Merci !",
 
     # Invoices
     'My invoices': "Mes factures",

@@ -67,6 +67,7 @@ def image(fmt, size=(8, 8)):
 class PortalTestCase(CompanyTestMixin, ModuleTestCase):
     "Test Portal module"
     module = 'portal'
+    extras = ['repair', 'coating', 'payment_gateway']
 
     def _customer(self, company, name="Awa Diop", email='awa@example.com'):
         Party = Pool().get('party.party')
@@ -350,11 +351,54 @@ class PortalTestCase(CompanyTestMixin, ModuleTestCase):
             self.assertIsNone(email.link)
 
     @with_transaction()
-    def test_portal_sections_empty(self):
-        "The base job has no trade section"
+    def test_portal_sections(self):
+        """Trades add their section to the job page: the device of a
+        repair (never its IMEI), the powder and parts of a coating job"""
         pool = Pool()
         Order = pool.get('service.order')
-        self.assertEqual(Order().get_portal_sections('fr'), [])
+        Device = pool.get('repair.device')
+        Part = pool.get('coating.part')
+        self.assertEqual(Order(kind='service').get_portal_sections('fr'), [])
+        repair = Order(kind='repair', fault="Écran fissuré",
+            accessories="Chargeur", warranty_until=datetime.date(2026, 1, 5),
+            device=Device(brand="Apple", model="iPhone 12",
+                imei='356938035643809', serial_number='SN-123'))
+        (title, rows), = repair.get_portal_sections('fr')
+        self.assertEqual(title, "Réparation")
+        self.assertIn(("Appareil", "Apple iPhone 12"), rows)
+        self.assertIn(("Panne signalée", "Écran fissuré"), rows)
+        self.assertIn(("Garantie jusqu'au", "5 janvier 2026"), rows)
+        self.assertNotIn('356938035643809', str(rows))
+        self.assertNotIn('SN-123', str(rows))
+        (title, rows), = repair.get_portal_sections('en')
+        self.assertEqual(title, "Repair")
+        coating = Order(kind='coating', powder=None, coats=2,
+            coating_parts=[Part(number='P-1', quantity=2,
+                    description="Portail")])
+        (title, rows), = coating.get_portal_sections('fr')
+        self.assertEqual(title, "Thermolaquage")
+        self.assertEqual(rows, [("Couches", "2"),
+                ("Pièce P-1", "2 × Portail")])
+
+    @with_transaction()
+    def test_pay_link(self):
+        """An invoice with something due in a shop with a gateway gets the
+        pay page's link; otherwise 'pay at the shop' (None)"""
+        from trytond.modules.portal.pages import pay_link
+        pool = Pool()
+        due = SimpleNamespace(state='posted', amount_to_pay=Decimal('10'),
+            pay_token='tok', has_gateway=True)
+        self.assertEqual(pay_link(pool, due),
+            '/%s/pay/tok' % Transaction().database.name)
+        for invoice in [
+                SimpleNamespace(state='posted', amount_to_pay=Decimal('10'),
+                    pay_token='tok', has_gateway=False),
+                SimpleNamespace(state='paid', amount_to_pay=Decimal('0'),
+                    pay_token='tok', has_gateway=True),
+                SimpleNamespace(state='posted', amount_to_pay=Decimal('10'),
+                    pay_token=None, has_gateway=True),
+                ]:
+            self.assertIsNone(pay_link(pool, invoice))
 
 
 del ModuleTestCase
