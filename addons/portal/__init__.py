@@ -22,7 +22,9 @@ Extending the portal (esign, verticals)
   `current_user(request, pool)`, `require_user(request, pool)`,
   `check_csrf(request, session)`, `csrf_token(session)`,
   `render_page(request, pool, user, title, content, ...)`,
-  `render_fragment(template, **values)`, `not_found(request)`.
+  `render_fragment(template, **values)`, `not_found(request)`;
+  `portal.pages.page_context(request, user)` (the values of every
+  fragment) and `portal.routing.portal_route` / `current_request()`.
 - The quote page `/<db>/portal/quotes/<sale id>` is built by
   `pages.QuotePage`; when the module `esign` is activated and
   `sale.sale` has a classmethod `portal_sign_form(sale, web_user)`, its

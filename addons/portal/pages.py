@@ -26,7 +26,6 @@ the same 404 page (see access.py).
 """
 import datetime
 import json
-import threading
 
 from werkzeug.exceptions import NotFound
 from werkzeug.utils import redirect
@@ -40,7 +39,7 @@ from . import access, texts
 from .exceptions import UploadError
 from .export import export_party
 from .files import file_url, report_response
-from .routing import portal_route
+from .routing import current_request, portal_route  # noqa: F401
 from .session import (
     CSRF_FIELD, HEADERS, check_csrf, csrf_token, database_name, language, portal_url,
     render_fragment, render_page, require_user, session_key)
@@ -49,13 +48,6 @@ from .company import MAX_UPLOAD_MB
 
 JOBS_PER_PAGE = 20
 MAX_MESSAGE = 5000
-_local = threading.local()
-
-
-def current_request():
-    """Return the request of the portal page being rendered (for hooks such
-    as `Sale.portal_sign_form` that get no request), or None."""
-    return getattr(_local, 'request', None)
 
 
 def page_context(request, user, lang=None):
@@ -512,11 +504,7 @@ def quote(request, pool, sale_id):
     sale = access.quote(user, sale_id)
     if sale is None:
         raise NotFound()
-    _local.request = request
-    try:
-        return QuotePage(request, pool, user, sale).render()
-    finally:
-        _local.request = None
+    return QuotePage(request, pool, user, sale).render()
 
 
 @portal_route('/quotes/<sale_id>/pdf', readonly=False)

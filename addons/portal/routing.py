@@ -5,6 +5,7 @@ is not activated in it, or when the route raises werkzeug NotFound; the
 403 page for a refused form (Forbidden); it sets the request size limit
 so that trytond does not try a Tryton sign-in before the route runs.
 """
+import threading
 from functools import wraps
 
 from werkzeug.exceptions import Forbidden, NotFound, RequestEntityTooLarge
@@ -16,6 +17,14 @@ from .session import forbidden, not_found
 
 #: Request body limit of the portal's forms (bytes); uploads set theirs.
 FORM_MAX_SIZE = 64 * 1024
+_local = threading.local()
+
+
+def current_request():
+    """Return the request the current portal route is answering (for hooks
+    such as `Sale.portal_sign_form` that get no request), or None outside
+    a portal route."""
+    return getattr(_local, 'request', None)
 
 
 def portal_route(rule, methods=('GET',), readonly=None,
@@ -46,12 +55,15 @@ def portal_route(rule, methods=('GET',), readonly=None,
 
         @wraps(func)
         def endpoint(request, *args, **kwargs):
+            _local.request = request
             try:
                 return transactional(request, *args, **kwargs)
             except NotFound:
                 return not_found(request)
             except Forbidden:
                 return forbidden(request)
+            finally:
+                _local.request = None
         endpoint.max_request_size = max_size
         app.route('/<database_name>/portal' + rule,
             methods=set(methods))(endpoint)

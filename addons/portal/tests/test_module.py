@@ -380,6 +380,41 @@ class PortalTestCase(CompanyTestMixin, ModuleTestCase):
         self.assertEqual(rows, [("Couches", "2"),
                 ("Pièce P-1", "2 × Portail")])
 
+    def test_quote_page_hook(self):
+        """The quote page shows esign's section only when esign is
+        activated and Sale has portal_sign_form"""
+        from genshi.core import Markup
+        from trytond.modules.portal.pages import QuotePage
+        calls = []
+
+        class Sale:
+            @classmethod
+            def portal_sign_form(cls, sale, web_user):
+                calls.append((sale, web_user))
+                return {'title': "Signer", 'content': Markup('<p>x</p>')}
+        models = {'sale.sale': Sale}
+        page = QuotePage.__new__(QuotePage)
+        page.pool = SimpleNamespace(get=lambda name: models[name])
+        page.sale, page.user = 'sale', 'web user'
+        self.assertIsNone(page.esign_section())
+        self.assertEqual(page.sections(), [])
+        models['esign.signature'] = object
+        section = page.esign_section()
+        self.assertEqual(section['id'], 'sign')
+        self.assertEqual(section['title'], "Signer")
+        self.assertEqual(calls, [('sale', 'web user')])
+        Sale.portal_sign_form = classmethod(lambda cls, s, u: Markup('<b/>'))
+        self.assertEqual(page.esign_section(),
+            {'id': 'sign', 'title': None, 'content': Markup('<b/>')})
+        Sale.portal_sign_form = classmethod(lambda cls, s, u: None)
+        self.assertIsNone(page.esign_section())
+        del Sale.portal_sign_form
+        self.assertIsNone(page.esign_section())
+        with mock.patch.object(QuotePage, 'extra_sections',
+                [lambda p: {'id': 'more', 'title': "Plus", 'content': ''},
+                    lambda p: None]):
+            self.assertEqual([s['id'] for s in page.sections()], ['more'])
+
     @with_transaction()
     def test_pay_link(self):
         """An invoice with something due in a shop with a gateway gets the

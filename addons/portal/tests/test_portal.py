@@ -21,8 +21,10 @@ import re
 import tempfile
 import time
 import unittest
+from decimal import Decimal
 from unittest import mock
 
+from genshi.core import Markup
 from PIL import Image
 
 import trytond.config as config
@@ -96,6 +98,11 @@ class PortalTestCase(unittest.TestCase):
     def setUpDatabase(cls):
         pool = Pool()
         Company = pool.get('company.company')
+        Account = pool.get('account.account')
+        Journal = pool.get('account.journal')
+        Method = pool.get('account.invoice.payment.method')
+        Invoice = pool.get('account.invoice')
+        Date = pool.get('ir.date')
         ids = cls.ids = {}
         shop_a = setup_shop("Répar'Phone <Lyon>")
         shop_b = setup_shop("Atelier Sud", colour='#ffd400', uploads=False)
@@ -129,6 +136,15 @@ class PortalTestCase(unittest.TestCase):
             ids['a1_photo'] = attach(a1, "avant.png", png(),
                 shared=False).id
             post_staff_message(a1, "Votre écran est commandé.")
+            # A deposit of 40 paid at the counter on the invoice of a1.
+            cash, = Account.search([('company', '=', shop_a.company.id),
+                    ('code', '=', '1.1.1')])
+            journal, = Journal.search([('code', '=', 'CASH')], limit=1)
+            method = Method(name="Espèces", company=shop_a.company,
+                journal=journal, credit_account=cash, debit_account=cash)
+            method.save()
+            Invoice(ids['a1_invoice']).pay_invoice(Decimal('40'), method,
+                Date.today(), "Acompte")
             post_staff_message(a1, "NOTE INTERNE client pénible",
                 audience='internal')
             b1 = create_job(shop_a, bob, description="Clavier de Bob")
@@ -335,12 +351,29 @@ class PortalTestCase(unittest.TestCase):
         quote = self.page(client, 'quotes/%s' % self.ids['a2_quote'])
         self.assertIn('quotes/%s/pdf' % self.ids['a2_quote'], quote)
         self.assertIn("Total TTC", quote)
+        from trytond.modules.portal.pages import QuotePage
+        from trytond.modules.portal.routing import current_request
+        seen = []
+
+        def section(page):
+            seen.append(current_request())
+            return {'id': 'extra', 'title': "Section en plus",
+                'content': Markup('<p class="x">Contenu <b>en plus</b></p>')}
+        with mock.patch.object(QuotePage, 'extra_sections', [section]):
+            quote = self.page(client, 'quotes/%s?done=signed'
+                % self.ids['a2_quote'])
+        self.assertIn('<section id="extra"', quote)
+        self.assertIn('<p class="x">Contenu <b>en plus</b></p>', quote)
+        self.assertIn("Votre devis est signé. Merci !", quote)
+        self.assertTrue(seen[0] is not None)
 
         invoices = self.page(client, 'invoices')
         self.assertIn(self.ids['a1_invoice_number'], invoices)
         invoice = self.page(client, 'invoices/%s' % self.ids['a1_invoice'])
         self.assertIn("réglez cette facture à la boutique", invoice)
-        self.assertIn("Aucun paiement pour l'instant.", invoice)
+        self.assertIn("Historique des paiements", invoice)
+        self.assertRegex(invoice, r'<td class="num">40,00\s?\S*</td>')
+        self.assertRegex(invoice, r'<dd>60,00\s?\S*</dd>')
         self.assertIn('invoices/%s/pdf' % self.ids['a1_invoice'], invoice)
 
         documents = self.page(client, 'documents')
