@@ -43,6 +43,12 @@ def reproducible_fonts():
     os.environ.setdefault('SOURCE_DATE_EPOCH', REPRODUCIBLE_EPOCH)
 
 
+# At import, so that every PDF of a process where esign is loaded is
+# reproducible, including those other modules render of the same quote
+# (the portal's download of the quote PDF).
+reproducible_fonts()
+
+
 def template(name):
     "Return the Genshi MarkupTemplate esign/`name`, loaded once."
     if name not in _templates:

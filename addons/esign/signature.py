@@ -46,7 +46,7 @@ from trytond.transaction import Transaction, without_check_access
 from trytond.modules.service_order.routes import french_date
 
 from . import image as signature_image
-from .document import append_pages, data_uri, render
+from .document import append_pages, data_uri, render, reproducible_fonts
 from .exceptions import ImmutableSignatureError, SignatureError
 
 #: Format tag, first item of the hashed array (see Signature.entry_digest).
@@ -102,6 +102,7 @@ def _utc_text(value):
 class Signature(ModelSQL, ModelView):
     "Quote Signature"
     __name__ = 'esign.signature'
+    __string__ = "Quote Signature"
 
     company = fields.Many2One(
         'company.company', "Shop", required=True, readonly=True,
@@ -447,7 +448,7 @@ class Signature(ModelSQL, ModelView):
 
     @classmethod
     def document_language(cls, sale):
-        "Return the language code the quote is shown in: the customer's, else fr."
+        "Return the code of the quote's language: the customer's, else fr."
         party = sale.party
         return party.lang.code if party and party.lang else 'fr'
 
@@ -470,7 +471,6 @@ class Signature(ModelSQL, ModelView):
         with transaction.set_user(0), transaction.set_context(
                 language=cls.document_language(sale),
                 company=sale.company.id, _check_access=False):
-            from .document import reproducible_fonts
             reproducible_fonts()
             extension, content = SaleReport.execute([sale.id], {})[:2]
             content = bytes(content)
@@ -533,7 +533,10 @@ class Signature(ModelSQL, ModelView):
         Order = pool.get('service.order')
         Attachment = pool.get('ir.attachment')
         Audit = pool.get('workshop.audit')
+        # Tryton starts the transaction again for each lock first asked:
+        # ask for them before any work. Sale.process locks the sale.
         cls.lock()
+        Sale.lock([sale])
         transaction = Transaction()
         with without_check_access(), transaction.set_context(
                 company=sale.company.id, companies=[sale.company.id]):
@@ -574,16 +577,8 @@ class Signature(ModelSQL, ModelView):
             signed_pdf = cls._signed_pdf(sale, pdf, values)
             values['signed_pdf'] = signed_pdf
             values['signed_pdf_hash'] = sha256_hex(signed_pdf)
-            attachment, = Attachment.create([{
-                        'name': gettext('esign.msg_attachment_name',
-                            quote=sale.number or sale.id),
-                        'resource': str(order or sale),
-                        'type': 'data',
-                        'data': signed_pdf,
-                        'description': gettext(
-                            'esign.msg_attachment_description',
-                            name=name, hash=digest),
-                        }])
+            attachment, = Attachment.create([
+                    cls._attachment_values(sale, order, values)])
             values['attachment'] = attachment.id
             signature, = cls.create([values])
             note = gettext('esign.msg_approval_note', name=name,
@@ -599,6 +594,23 @@ class Signature(ModelSQL, ModelView):
                     sequence=signature.sequence))
             cls._notify_staff(signature, sale, order)
         return signature
+
+    @classmethod
+    def _attachment_values(cls, sale, order, values):
+        """Return the values of the ir.attachment of the signed PDF of
+        `sale`, on `order` (service.order) or on the sale without one;
+        `values` are the journal entry's (signed_pdf, signer_name,
+        document_hash...). Extended by the portal integration (shared
+        with the customer)."""
+        return {
+            'name': gettext('esign.msg_attachment_name',
+                quote=sale.number or sale.id),
+            'resource': str(order or sale),
+            'type': 'data',
+            'data': values['signed_pdf'],
+            'description': gettext('esign.msg_attachment_description',
+                name=values['signer_name'], hash=values['document_hash']),
+            }
 
     @classmethod
     def _signed_pdf(cls, sale, pdf, values):
