@@ -31,7 +31,7 @@ from trytond.wizard import (
     Button, StateAction, StateTransition, StateView, Wizard)
 
 from . import stockmath
-from .stock import consumption_location, kilogram
+from .stock import consumption_location, kilogram, search_rows
 
 STATES = [
     ('sealed', "Sealed"),
@@ -215,28 +215,40 @@ class Box(Workflow, ModelSQL, ModelView):
 
     # -- figures ----------------------------------------------------------
 
+    #: Fields of a box the figures read (with `read`: browsing thousands of
+    #: boxes and their many2one is much slower).
+    _figure_fields = ['company', 'warehouse', 'product', 'lot']
+
     @classmethod
     def theoretical_quantities(cls, boxes):
         """Return {box id: kg}: what the stock moves of each box's lot say
         is left in its warehouse today (Product.products_by_location of the
-        stock module, grouped by product and lot), rounded to the gram."""
+        stock module, grouped by product and lot), rounded to 10 g. boxes:
+        powder.box records or ids."""
+        with without_check_access():
+            rows = cls.read([int(b) for b in boxes], cls._figure_fields)
+        return cls._theoretical(rows)
+
+    @classmethod
+    def _theoretical(cls, rows):
+        "theoretical_quantities of box rows (dicts of _figure_fields)."
         Product = Pool().get('product.product')
         groups = defaultdict(list)
-        for box in boxes:
-            if box.lot and box.warehouse:
-                groups[(box.company.id, box.warehouse.id)].append(box)
-        result = {b.id: 0. for b in boxes}
+        for row in rows:
+            if row['lot'] and row['warehouse']:
+                groups[(row['company'], row['warehouse'])].append(row)
+        result = {r['id']: 0. for r in rows}
         for (company, warehouse), group in groups.items():
             with Transaction().set_context(company=company,
                     stock_date_end=today(company)), without_check_access():
                 quantities = Product.products_by_location([warehouse],
                     with_childs=True, grouping=('product', 'lot'),
                     grouping_filter=(
-                        list({b.product.id for b in group}),
-                        [b.lot.id for b in group]))
-            for box in group:
-                result[box.id] = round(quantities.get(
-                        (warehouse, box.product.id, box.lot.id), 0),
+                        sorted({r['product'] for r in group}),
+                        [r['lot'] for r in group]))
+            for row in group:
+                result[row['id']] = round(quantities.get(
+                        (warehouse, row['product'], row['lot']), 0),
                     stockmath.KG_DIGITS)
         return result
 
@@ -257,7 +269,7 @@ class Box(Workflow, ModelSQL, ModelView):
         box = cls.__table__()
         cursor = Transaction().connection.cursor()
         consumption = consumption_location().id
-        result = {b.id: 0. for b in boxes}
+        result = {int(b): 0. for b in boxes}
         if not boxes:
             return result
         cursor.execute(*move.join(box,
@@ -296,13 +308,6 @@ class Box(Workflow, ModelSQL, ModelView):
                     order=[('effective_date', 'DESC'), ('id', 'DESC')]):
                 result[lots[move.lot.id]].append(move.id)
         return result
-
-    def age(self, date=None):
-        """Days since the box was last weighed, or received if never."""
-        date = date or today(self.company)
-        since = (self.last_weighed_at.date() if self.last_weighed_at
-            else self.received_date)
-        return max((date - since).days, 0)
 
     # -- receipt ----------------------------------------------------------
 
@@ -579,33 +584,72 @@ class Box(Workflow, ModelSQL, ModelView):
     def candidates(cls, company, date=None):
         """Return the stockmath.Candidate of every box of `company` in
         stock (sealed or opened), for the daily list: use since the last
-        weighing (kg), value at risk = theoretical kg × cost per kg (the
-        powder's cost price, else its price per kg; 0 for a sealed box),
-        the powder's reliability, the age in days and the theoretical kg."""
+        weighing (kg), value at risk = theoretical kg × price per kg (see
+        powder_prices; 0 for a sealed box), the powder's reliability, the
+        age in days (since the last weighing, else the receipt) and the
+        theoretical kg."""
+        pool = Pool()
+        Product = pool.get('product.product')
+        Template = pool.get('product.template')
         date = date or today(company)
-        boxes = cls.search([
+        rows = search_rows(cls, [
                 ('company', '=', company.id),
                 ('state', 'in', list(IN_STOCK)),
-                ], order=[('id', 'ASC')])
-        theoretical = cls.theoretical_quantities(boxes)
-        uses = cls.uses_since_weighing(boxes)
-        prices = {}
-        with Transaction().set_context(company=company.id):
-            for box in boxes:
-                product = box.product
-                if product.id not in prices:
-                    prices[product.id] = float(product.cost_price
-                        or product.price_per_kg or 0)
-        return [stockmath.Candidate(
-                id=b.id,
-                opened=b.state == 'opened',
-                use=uses[b.id],
-                value=(max(theoretical[b.id], 0) * prices[b.product.id]
-                    if b.state == 'opened' else 0.),
-                reliability=b.product.template.powder_reliability_used,
-                age=b.age(date),
-                theoretical=theoretical[b.id])
-            for b in boxes]
+                ], cls._figure_fields
+            + ['state', 'last_weighed_at', 'received_date'],
+            order=[('id', 'ASC')])
+        theoretical = cls._theoretical(rows)
+        uses = cls.uses_since_weighing([r['id'] for r in rows])
+        products = {p['id']: p['template'] for p in Product.read(
+                sorted({r['product'] for r in rows}), ['template'])}
+        reliabilities = {t['id']: (t['powder_reliability']
+                if t['powder_reliability'] is not None
+                else stockmath.PRIOR_SCORE)
+            for t in Template.read(sorted(set(products.values())),
+                ['powder_reliability'])}
+        prices = cls.powder_prices(company, products)
+        candidates = []
+        for row in rows:
+            since = (row['last_weighed_at'].date()
+                if row['last_weighed_at'] else row['received_date'])
+            opened = row['state'] == 'opened'
+            candidates.append(stockmath.Candidate(
+                    id=row['id'],
+                    opened=opened,
+                    use=uses[row['id']],
+                    value=(max(theoretical[row['id']], 0)
+                        * prices[row['product']] if opened else 0.),
+                    reliability=reliabilities[products[row['product']]],
+                    age=max((date - since).days, 0),
+                    theoretical=theoretical[row['id']]))
+        return candidates
+
+    @classmethod
+    def powder_prices(cls, company, products):
+        """Return {product id: price per kg as float} of the powders of
+        `company` (products: {product id: template id}): the cost price,
+        else the list price of the variant, else of the template (coating's
+        price per kg), else 0."""
+        pool = Pool()
+        CostPrice = pool.get('product.cost_price')
+        ListPrice = pool.get('product.list_price')
+        costs, variant_prices, template_prices = {}, {}, {}
+        for row in search_rows(CostPrice, [
+                    ('company', '=', company.id),
+                    ('product', 'in', list(products)),
+                    ], ['product', 'cost_price']):
+            costs[row['product']] = row['cost_price']
+        for row in search_rows(ListPrice, [
+                    ('company', '=', company.id),
+                    ('template', 'in', sorted(set(products.values()))),
+                    ], ['template', 'product', 'list_price']):
+            if row['product']:
+                variant_prices[row['product']] = row['list_price']
+            else:
+                template_prices[row['template']] = row['list_price']
+        return {p: float(costs.get(p) or variant_prices.get(p)
+                or template_prices.get(t) or 0)
+            for p, t in products.items()}
 
 
 class WeighStart(ModelView):

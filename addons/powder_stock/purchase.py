@@ -14,7 +14,7 @@ from trytond.pyson import Eval
 from trytond.transaction import without_check_access
 
 from .exceptions import ReorderError
-from .stock import kilogram
+from .stock import kilogram, search_rows
 
 
 class Reorder(metaclass=PoolMeta):
@@ -34,32 +34,39 @@ class Reorder(metaclass=PoolMeta):
                 })
 
     @classmethod
-    def _supplier_info(cls, company, product):
-        """The first product supplier of the powder for the shop and its
-        lead time in whole days (purchase module), rounded up."""
-        party, lead = super()._supplier_info(company, product)
-        suppliers = list(product.product_suppliers_used(company=company.id))
-        if suppliers:
+    def _supplier_infos(cls, company, product_ids):
+        """The first product supplier of each powder for the shop and its
+        lead time in whole days, rounded up (purchase module)."""
+        Product = Pool().get('product.product')
+        result = super()._supplier_infos(company, product_ids)
+        for product in Product.browse(product_ids):
+            suppliers = list(product.product_suppliers_used(
+                    company=company.id))
+            if not suppliers:
+                continue
             supplier = suppliers[0]
-            party = supplier.party
             lead_time = supplier.lead_time_used
+            lead = None
             if lead_time is not None:
                 lead = lead_time.days + (1 if lead_time.seconds else 0)
-        return party, lead
+            result[product.id] = (supplier.party, lead)
+        return result
 
     @classmethod
-    def _on_order(cls, company, products):
+    def _on_order(cls, company, product_ids):
         "Also the draft purchase requests of the powders."
-        Request = Pool().get('purchase.request')
-        Uom = Pool().get('product.uom')
-        result = defaultdict(float, super()._on_order(company, products))
-        for request in Request.search([
+        pool = Pool()
+        Request = pool.get('purchase.request')
+        Uom = pool.get('product.uom')
+        kg = kilogram()
+        result = defaultdict(float, super()._on_order(company, product_ids))
+        for row in search_rows(Request, [
                     ('company', '=', company.id),
-                    ('product', 'in', [p.id for p in products]),
+                    ('product', 'in', product_ids),
                     ('state', '=', 'draft'),
-                    ]):
-            result[request.product.id] += Uom.compute_qty(request.unit,
-                request.quantity, request.product.default_uom)
+                    ], ['product', 'quantity', 'unit']):
+            result[row['product']] += Uom.compute_qty(Uom(row['unit']),
+                row['quantity'], kg)
         return result
 
     @classmethod

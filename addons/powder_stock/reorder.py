@@ -33,7 +33,7 @@ from trytond.wizard import StateAction, Wizard
 
 from . import stockmath
 from .box import today
-from .stock import consumption_by_product, first_receipts
+from .stock import consumption_by_product, first_receipts, search_rows
 
 STATES = [
     ('suggested', "Suggested"),
@@ -90,36 +90,40 @@ class Reorder(ModelSQL, ModelView):
         return '%s: %s kg' % (self.product.rec_name, self.quantity)
 
     @classmethod
-    def _supplier_info(cls, company, product):
-        """Return (supplier party, lead time in days) of `product`; (None,
-        None) without the purchase module."""
-        return None, None
+    def _supplier_infos(cls, company, product_ids):
+        """Return {product id: (supplier party, lead time in days)} of the
+        powders; {} without the purchase module."""
+        return {}
 
     @classmethod
-    def _on_order(cls, company, products):
+    def _on_order(cls, company, product_ids):
         """Return {product id: kg} already on the way: receipts planned in
         the shop's warehouse (stock moves from a supplier not done)."""
         pool = Pool()
         Move = pool.get('stock.move')
         warehouse = company.get_powder_warehouse()
         result = defaultdict(float)
-        for move in Move.search([
+        for row in search_rows(Move, [
                     ('company', '=', company.id),
-                    ('product', 'in', [p.id for p in products]),
+                    ('product', 'in', product_ids),
                     ('state', 'in', ['staging', 'draft', 'assigned']),
                     ('from_location.type', '=', 'supplier'),
                     ('to_location', 'child_of', [warehouse.id], 'parent'),
-                    ]):
-            result[move.product.id] += move.internal_quantity or 0
+                    ], ['product', 'internal_quantity']):
+            result[row['product']] += row['internal_quantity'] or 0
         return result
 
     @classmethod
     def compute(cls, company, date=None):
         """Compute again the suggestions of `company` (see the module
         docstring): delete its suggestions not yet requested, create one
-        per powder to order, and return them."""
+        per powder to order, and return them. The records are read with
+        `read` and `search_read`: browsing hundreds of powders and
+        thousands of boxes is much slower."""
         pool = Pool()
         Product = pool.get('product.product')
+        Template = pool.get('product.template')
+        Format = pool.get('coating.powder.format')
         Box = pool.get('powder.box')
         date = date or today(company)
         with without_check_access():
@@ -127,14 +131,33 @@ class Reorder(ModelSQL, ModelView):
                         ('company', '=', company.id),
                         ('state', '=', 'suggested'),
                         ]))
-            products = Product.search([
-                    ('template.powder', '=', True),
-                    ('template.powder_company', '=', company.id),
-                    ('template.type', '=', 'goods'),
-                    ], order=[('id', 'ASC')])
+            products = {p['id']: p['template'] for p in search_rows(
+                    Product, [
+                        ('template.powder', '=', True),
+                        ('template.powder_company', '=', company.id),
+                        ('template.type', '=', 'goods'),
+                        ], ['template'], order=[('id', 'ASC')])}
             if not products:
                 return []
-            product_ids = [p.id for p in products]
+            product_ids = list(products)
+            templates = {t['id']: t for t in Template.read(
+                    sorted(set(products.values())),
+                    ['powder_lead_time', 'powder_safety_stock',
+                        'powder_formats'])}
+            weights = {f['id']: f['weight'] for f in Format.read(
+                    [f for t in templates.values()
+                        for f in t['powder_formats']], ['weight'])}
+            largest = {t_id: max(t['powder_formats'],
+                    key=lambda f: (weights[f], f), default=None)
+                for t_id, t in templates.items()}
+            last_formats = {}
+            for row in search_rows(Box, [
+                        ('company', '=', company.id),
+                        ('product', 'in', product_ids),
+                        ('format', '!=', None),
+                        ], ['product', 'format'],
+                    order=[('received_date', 'ASC'), ('id', 'ASC')]):
+                last_formats[row['product']] = row['format']
             warehouse = company.get_powder_warehouse()
             with Transaction().set_context(company=company.id,
                     stock_date_end=date):
@@ -144,41 +167,34 @@ class Reorder(ModelSQL, ModelView):
             used = consumption_by_product(company, product_ids,
                 date - datetime.timedelta(days=window - 1), date)
             firsts = first_receipts(company, product_ids)
-            on_order = cls._on_order(company, products)
-            last_formats = {}
-            for box in Box.search([
-                        ('company', '=', company.id),
-                        ('product', 'in', product_ids),
-                        ('format', '!=', None),
-                        ], order=[('received_date', 'ASC'), ('id', 'ASC')]):
-                last_formats[box.product.id] = box.format
+            on_order = cls._on_order(company, product_ids)
+            suppliers = cls._supplier_infos(company, product_ids)
+            safety_days = company.powder_setting('powder_safety_days')
+            cover = company.powder_setting('powder_cover_days')
+            default_lead = company.powder_setting('powder_lead_time')
             rows = []
-            for product in products:
-                template = product.template
-                history = ((date - firsts[product.id]).days
-                    if product.id in firsts else None)
-                rate = stockmath.consumption_rate(used[product.id], window,
+            for product_id, template_id in products.items():
+                template = templates[template_id]
+                history = ((date - firsts[product_id]).days
+                    if product_id in firsts else None)
+                rate = stockmath.consumption_rate(used[product_id], window,
                     history)
-                supplier, supplier_lead = cls._supplier_info(company,
-                    product)
-                lead_time = template.powder_lead_time
+                supplier, supplier_lead = suppliers.get(product_id,
+                    (None, None))
+                lead_time = template['powder_lead_time']
                 if lead_time is None:
                     lead_time = supplier_lead
                 if lead_time is None:
-                    lead_time = company.powder_setting('powder_lead_time')
-                safety = template.powder_safety_stock
+                    lead_time = default_lead
+                safety = template['powder_safety_stock']
                 if safety is None:
-                    safety = rate * company.powder_setting(
-                        'powder_safety_days')
-                format_ = last_formats.get(product.id)
-                if not format_ and template.powder_formats:
-                    format_ = template.powder_formats[-1]
-                stock = round(stocks.get((warehouse.id, product.id), 0),
+                    safety = rate * safety_days
+                format_ = last_formats.get(product_id) or largest[template_id]
+                stock = round(stocks.get((warehouse.id, product_id), 0),
                     stockmath.KG_DIGITS)
                 result = stockmath.reorder(stock, rate, lead_time, safety,
-                    company.powder_setting('powder_cover_days'),
-                    on_order=on_order.get(product.id, 0),
-                    box_weight=format_.weight if format_ else None)
+                    cover, on_order=on_order.get(product_id, 0),
+                    box_weight=weights.get(format_))
                 if not result.order:
                     continue
                 run_out = (date + datetime.timedelta(
@@ -187,10 +203,10 @@ class Reorder(ModelSQL, ModelView):
                 rows.append({
                         'company': company.id,
                         'date': date,
-                        'product': product.id,
+                        'product': product_id,
                         'state': 'suggested',
                         'stock': stock,
-                        'rate': round(rate, stockmath.KG_DIGITS),
+                        'rate': round(rate, 3),
                         'days_left': (round(result.days_left, 1)
                             if result.days_left is not None else None),
                         'run_out_date': run_out,
@@ -198,12 +214,12 @@ class Reorder(ModelSQL, ModelView):
                                 days=lead_time) if run_out else date),
                         'lead_time': lead_time,
                         'safety': round(safety, stockmath.KG_DIGITS),
-                        'on_order': round(on_order.get(product.id, 0),
+                        'on_order': round(on_order.get(product_id, 0),
                             stockmath.KG_DIGITS),
                         'projected': result.projected,
                         'quantity': result.quantity,
                         'boxes': result.boxes,
-                        'format': format_.id if format_ else None,
+                        'format': format_,
                         'supplier': supplier.id if supplier else None,
                         })
             return cls.create(rows)

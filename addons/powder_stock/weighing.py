@@ -36,7 +36,7 @@ KINDS = [
 
 
 def kg(value):
-    "Return `value` kg as short text: 25, 0.35, -0.6 (up to the gram)."
+    "Return `value` kg as short text: 25, 0.35, -0.6 (to the gram)."
     if value is None:
         return '-'
     text = ('%.3f' % value).rstrip('0').rstrip('.')

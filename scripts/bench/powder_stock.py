@@ -3,15 +3,17 @@
 reorder suggestions of a shop with 500 powders and 2,000 boxes.
 
 usage: scripts/bench/powder_stock.py [--powders N] [--boxes N] [--days N]
-    [--repeat N]
+    [--repeat N] [--dir DIR]
 
 1. Pure maths (trytond.modules.powder_stock.stockmath): daily_list on the
    generated candidates of 2,000 boxes, reorder of 500 powders.
 2. The models on a throw-away SQLite database built with the powder_stock
    module: one coating shop, --powders powders (default 500, formats of 5,
-   20 and 25 kg), --boxes boxes (default 2,000; each with its lot and
-   receipt move), about half of them opened, consumption moves spread over
-   the last --days days (default 60; two to eight per opened box), a
+   20 and 25 kg), --boxes boxes (default 2,000, spread over the powders
+   like a real catalogue: a few powders in many boxes, most in one or two;
+   each box with its lot and receipt move), about half of them opened,
+   consumption moves spread over the last --days days (default 60; 30 to
+   95 % of each opened box, in two to eight takes), a
    weighing of one opened box in five (gaps of ±0 to 15 %, so the powders
    have varied reliability scores). Then, --repeat times (default 3, the
    median is printed):
@@ -23,8 +25,9 @@ usage: scripts/bench/powder_stock.py [--powders N] [--boxes N] [--days N]
      consumption over the window, first receipts, planned receipts, and
      the suggestions written).
 
-Building takes a few minutes on SQLite. The figures are printed, nothing is
-asserted.
+Building takes several minutes on SQLite; --dir keeps the database in DIR
+and reuses it the next time (delete DIR to build again). The figures are
+printed, nothing is asserted.
 """
 import os
 import sys
@@ -132,9 +135,11 @@ def build(directory, n_powders, n_boxes, days):
                             [rng.choice(FORMATS)])
                         for i in range(start, min(start + 100, n_powders))])
                 transaction.commit()
+            # a few powders in many boxes, most in one or two (Zipf)
+            weights = [1 / (rank + 1) for rank in range(len(powders))]
             boxes = []
-            for index in range(n_boxes):
-                powder = powders[index % len(powders)]
+            for index, powder in enumerate(rng.choices(powders, weights,
+                        k=n_boxes)):
                 boxes.append({
                         'company': company.id,
                         'product': powder.id,
@@ -152,11 +157,15 @@ def build(directory, n_powders, n_boxes, days):
             consumption = consumption_location()
             moves = []
             for box in opened:
-                for _ in range(rng.randint(2, 8)):
+                # 30 to 95 % of the box used, in 2 to 8 takes
+                takes = [rng.random() for _ in range(rng.randint(2, 8))]
+                used = rng.uniform(0.3, 0.95) * box.capacity
+                for take in takes:
                     moves.append(Box._move(company, box.product,
-                            round(rng.uniform(0.2, box.capacity / 10), 3),
+                            used * take / sum(takes),
                             box.location, consumption, box.lot, None,
                             today - dt.timedelta(days=rng.randint(0, days))))
+            moves = [m for m in moves if m]
             for start in range(0, len(moves), 1000):
                 chunk = moves[start:start + 1000]
                 Move.save(chunk)
@@ -173,9 +182,29 @@ def build(directory, n_powders, n_boxes, days):
 
 
 def bench_model(args):
+    if args.dir:
+        os.makedirs(args.dir, exist_ok=True)
+        _bench_model(args, args.dir)
+    else:
+        with tempfile.TemporaryDirectory() as directory:
+            _bench_model(args, directory)
+
+
+def _bench_model(args, directory):
     from trytond.pool import Pool
     from trytond.transaction import Transaction
-    with tempfile.TemporaryDirectory() as directory:
+    marker = os.path.join(directory, 'built')
+    if os.path.exists(marker):
+        from trytond import config
+        config.set('database', 'uri', 'sqlite://')
+        config.set('database', 'path', directory)
+        pool = Pool(DB)
+        pool.init()
+        with Transaction().start(DB, 0, readonly=True):
+            company_id, = [c.id for c in pool.get('company.company').search(
+                        [('party.name', '=', "Bench Shop")])]
+        print("database: reused from %s" % directory)
+    else:
         started = time.perf_counter()
         company_id, opened, moves, weighed = build(directory, args.powders,
             args.boxes, args.days)
@@ -183,43 +212,47 @@ def bench_model(args):
             "moves, %d weighings built in %.0f s" % (
                 args.powders, args.boxes, opened, moves, weighed,
                 time.perf_counter() - started))
-        pool = Pool(DB)
-        Company = pool.get('company.company')
-        Box = pool.get('powder.box')
-        WeighList = pool.get('powder.weigh_list')
-        Reorder = pool.get('powder.reorder')
-        date = dt.date.today()
-        with Transaction().start(DB, 0, context={'company': company_id}):
-            company = Company(company_id)
+        open(marker, 'w').close()
+    pool = Pool(DB)
+    Company = pool.get('company.company')
+    Box = pool.get('powder.box')
+    WeighList = pool.get('powder.weigh_list')
+    Reorder = pool.get('powder.reorder')
+    date = dt.date.today()
+    with Transaction().start(DB, 0, context={'company': company_id}) as (
+            transaction):
+        company = Company(company_id)
 
-            def daily_list():
-                candidates = Box.candidates(company, date)
-                return stockmath.daily_list(candidates,
-                    company.powder_setting('powder_weigh_count'),
-                    company.powder_setting('powder_random_share'),
-                    company.powder_setting('powder_check_days'),
-                    stockmath.list_seed(company.id, date))
-            seconds, chosen = median_time(daily_list, args.repeat)
-            print("daily list, model on SQLite (candidates + selection), "
-                "%d boxes: median %.0f ms (%s)" % (args.boxes,
-                    seconds * 1000, ', '.join(r for _, r, _ in chosen)))
+        def daily_list():
+            candidates = Box.candidates(company, date)
+            return stockmath.daily_list(candidates,
+                company.powder_setting('powder_weigh_count'),
+                company.powder_setting('powder_random_share'),
+                company.powder_setting('powder_check_days'),
+                stockmath.list_seed(company.id, date))
+        seconds, chosen = median_time(daily_list, args.repeat)
+        print("daily list, model on SQLite (candidates + selection), "
+            "%d boxes: median %.0f ms (%s)" % (args.boxes,
+                seconds * 1000, ', '.join(r for _, r, _ in chosen)))
 
-            def stored_list():
-                list_, = WeighList.create([{
-                            'company': company_id, 'date': date}])
-                lines = len(list_.lines)
-                WeighList.delete([list_])
-                return lines
-            seconds, lines = median_time(stored_list, args.repeat)
-            print("daily list, stored (powder.weigh_list create + fill): "
-                "median %.0f ms (%d lines)" % (seconds * 1000, lines))
+        def stored_list():
+            list_, = WeighList.create([{
+                        'company': company_id, 'date': date}])
+            lines = len(list_.lines)
+            WeighList.delete([list_])
+            return lines
+        seconds, lines = median_time(stored_list, args.repeat)
+        print("daily list, stored (powder.weigh_list create + fill): "
+            "median %.0f ms (%d lines)" % (seconds * 1000, lines))
 
-            seconds, suggestions = median_time(
-                lambda: Reorder.compute(company, date), args.repeat)
-            print("reorder suggestions, model on SQLite, %d powders: "
-                "median %.0f ms (%d suggestions, %s kg to order)" % (
-                    args.powders, seconds * 1000, len(suggestions),
-                    Decimal(str(sum(s.quantity for s in suggestions)))))
+        seconds, suggestions = median_time(
+            lambda: Reorder.compute(company, date), args.repeat)
+        print("reorder suggestions, model on SQLite, %d powders: "
+            "median %.0f ms (%d suggestions, %s kg to order)" % (
+                args.powders, seconds * 1000, len(suggestions),
+                Decimal(str(sum(s.quantity for s in suggestions)))))
+        # leave the database as built (for --dir)
+        transaction.rollback()
 
 
 def main():
@@ -228,6 +261,8 @@ def main():
     parser.add_argument('--boxes', type=int, default=2000)
     parser.add_argument('--days', type=int, default=60)
     parser.add_argument('--repeat', type=int, default=3)
+    parser.add_argument('--dir',
+        help="keep the database in this directory and reuse it next time")
     args = parser.parse_args()
     bench_pure(args.boxes, args.powders, max(args.repeat, 5))
     bench_model(args)
