@@ -4,6 +4,7 @@ of the weighings and of the reliability score, and the reorder policy."""
 from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
+from trytond.transaction import without_check_access
 
 _states = {'invisible': Eval('business_type') != 'coating'}
 
@@ -109,6 +110,33 @@ class Company(metaclass=PoolMeta):
     @classmethod
     def default_powder_cover_days(cls):
         return DEFAULTS['powder_cover_days']
+
+    @classmethod
+    def create(cls, vlist):
+        companies = super().create(vlist)
+        cls._add_to_powder_crons(companies)
+        return companies
+
+    @classmethod
+    def _add_to_powder_crons(cls, companies):
+        """Register new shops on the daily crons of the powder stock (lists
+        to weigh, reorder suggestions): Tryton runs a cron once per company
+        of its list, which only holds the shops that existed when the
+        module was activated."""
+        pool = Pool()
+        Cron = pool.get('ir.cron')
+        ModelData = pool.get('ir.model.data')
+        crons = []
+        for name in ['cron_weigh_lists', 'cron_reorder']:
+            try:
+                crons.append(Cron(ModelData.get_id('powder_stock', name)))
+            except KeyError:  # the module's data is being loaded
+                pass
+        if crons and companies:
+            with without_check_access():
+                Cron.write(crons, {
+                        'companies': [('add', [c.id for c in companies])],
+                        })
 
     def powder_setting(self, name):
         "Return the setting `name` of the shop, or its default when empty."

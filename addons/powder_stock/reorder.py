@@ -226,15 +226,19 @@ class Reorder(ModelSQL, ModelView):
 
     @classmethod
     def compute_all(cls):
-        "Cron: compute the suggestions of every shop with powders."
+        """Cron: compute the suggestions of the shop the cron runs for
+        (Tryton runs it once per company of the cron), or of every shop
+        with powders when it runs for none."""
         pool = Pool()
         Template = pool.get('product.template')
         Company = pool.get('company.company')
+        company_id = Transaction().context.get('company')
         with without_check_access():
-            companies = {t.powder_company.id for t in Template.search([
-                        ('powder', '=', True),
-                        ('powder_company', '!=', None),
-                        ])}
+            domain = [('powder', '=', True), ('powder_company', '!=', None)]
+            if company_id is not None and company_id >= 0:
+                domain.append(('powder_company', '=', company_id))
+            companies = {r['powder_company'] for r in search_rows(Template,
+                    domain, ['powder_company'])}
             for company in Company.browse(sorted(companies)):
                 with Transaction().set_context(company=company.id):
                     cls.compute(company)

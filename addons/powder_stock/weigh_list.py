@@ -17,6 +17,7 @@ from trytond.wizard import StateAction, Wizard
 
 from . import stockmath
 from .box import IN_STOCK, today
+from .stock import search_rows
 
 REASONS = [
     ('impossible', "Impossible Figure"),
@@ -99,10 +100,14 @@ class WeighList(ModelSQL, ModelView):
                 share=company.powder_setting('powder_random_share'),
                 max_age=company.powder_setting('powder_check_days'),
                 seed=stockmath.list_seed(company.id, list_.date))
+            with without_check_access():
+                previous = {r['id']: r['last_weighing'] for r in Box.read(
+                        [b for b, _, _ in chosen], ['last_weighing'])}
             for sequence, (box, reason, score) in enumerate(chosen, 1):
                 rows.append({
                         'list': list_.id, 'sequence': sequence, 'box': box,
                         'reason': reason, 'score': score,
+                        'previous_weighing': previous[box],
                         })
             to_write.extend(([list_], {'size': size}))
         with without_check_access():
@@ -126,15 +131,20 @@ class WeighList(ModelSQL, ModelView):
 
     @classmethod
     def generate_lists(cls):
-        """Cron: make today's list of every shop with boxes in stock (in
-        the shop's timezone); lists already made are kept."""
+        """Cron: make today's list (in the shop's timezone) of the shop the
+        cron runs for (Tryton runs it once per company of the cron), or of
+        every shop with boxes in stock when it runs for none; lists already
+        made are kept."""
         pool = Pool()
         Box = pool.get('powder.box')
         Company = pool.get('company.company')
+        company_id = Transaction().context.get('company')
         with without_check_access():
-            companies = {b.company.id for b in Box.search([
-                        ('state', 'in', list(IN_STOCK)),
-                        ])}
+            domain = [('state', 'in', list(IN_STOCK))]
+            if company_id is not None and company_id >= 0:
+                domain.append(('company', '=', company_id))
+            companies = {r['company'] for r in search_rows(Box, domain,
+                    ['company'])}
             for company in Company.browse(sorted(companies)):
                 with Transaction().set_context(company=company.id):
                     cls.for_day(company)
@@ -163,6 +173,9 @@ class WeighListLine(sequence_ordered(), ModelSQL, ModelView):
         "impossible figure; 0 in the random part).")
     box_state = fields.Function(fields.Selection('get_box_states',
             "Box State"), 'on_change_with_box_state')
+    previous_weighing = fields.Many2One('powder.weighing',
+        "Previous Weighing", readonly=True, ondelete='SET NULL',
+        help="The box's last weighing when the list was made.")
     weighing = fields.Function(fields.Many2One('powder.weighing',
             "Weighing"), 'get_weighing')
     weighed = fields.Function(fields.Boolean("Weighed"), 'get_weighing')
@@ -206,20 +219,18 @@ class WeighListLine(sequence_ordered(), ModelSQL, ModelView):
 
     @classmethod
     def get_weighing(cls, lines, names):
-        """The first weighing of the box on or after the list's date (or
-        since the list was made, for a list made in advance), and whether
-        there is one."""
+        """The first weighing of the box since the list was made (after its
+        previous weighing: ids grow with time, timestamps of one second
+        do not tell), and whether there is one."""
         Weighing = Pool().get('powder.weighing')
         result = {n: {l.id: None for l in lines} for n in names}
         with without_check_access():
             for line in lines:
+                previous = line.previous_weighing
                 weighings = Weighing.search([
                         ('box', '=', line.box.id),
-                        ['OR',
-                            ('day', '>=', line.list.date),
-                            ('date', '>=', line.list.create_date),
-                            ],
-                        ], order=[('date', 'ASC'), ('id', 'ASC')], limit=1)
+                        ('id', '>', previous.id if previous else 0),
+                        ], order=[('id', 'ASC')], limit=1)
                 weighing = weighings[0].id if weighings else None
                 if 'weighing' in names:
                     result['weighing'][line.id] = weighing

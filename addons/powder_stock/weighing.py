@@ -211,8 +211,7 @@ class Weighing(ModelSQL, ModelView):
         weighings = cls.search([
                 ('product.template', '=', template.id),
                 ('error', '!=', None),
-                ], order=[('date', 'DESC'), ('id', 'DESC')],
-            limit=stockmath.SCORE_HISTORY)
+                ], order=[('id', 'DESC')], limit=stockmath.SCORE_HISTORY)
         tolerance = (company.powder_setting('powder_gap_tolerance')
             if company else 5.)
         score = stockmath.reliability([w.error for w in weighings],

@@ -384,12 +384,24 @@ class PowderStockTestCase(_Mixin, CompanyTestMixin, ModuleTestCase):
             self.assertEqual(len(WeighList.for_day(
                         company, date + datetime.timedelta(1)).lines), 5)
             self.assertFalse(any(l.weighed for l in again.lines))
+        # the cron runs for each of its companies: a new shop is one of them
+        Cron = pool.get('ir.cron')
+        ModelData = pool.get('ir.model.data')
+        cron = Cron(ModelData.get_id('powder_stock', 'cron_weigh_lists'))
+        self.assertIn(company, cron.companies)
+        other, _ = self._shop("Autre atelier")
+        with set_company(other):
+            powder, = create_powders(other, [P7016])
+            Box.receive(other, powder, 1, capacity=20, tare=0.8)
+        with Transaction().set_user(0), \
+                Transaction().set_context(company=company.id):
+            WeighList.generate_lists()
+        lists = WeighList.search([('date', '=', datetime.date.today())])
+        self.assertEqual([l.company for l in lists], [company])
         with Transaction().set_user(0):
             WeighList.generate_lists()
-        self.assertTrue(WeighList.search([
-                    ('company', '=', company.id),
-                    ('date', '=', datetime.date.today()),
-                    ]))
+        self.assertEqual(WeighList.search_count([
+                    ('date', '=', datetime.date.today())]), 2)
 
     @with_transaction()
     def test_count(self):
