@@ -42,8 +42,8 @@ from trytond.wsgi import app
 
 from trytond.modules.portal import access, texts
 from trytond.modules.portal.files import FILE_HEADERS
-from trytond.modules.portal.pages import current_request, page_context
-from trytond.modules.portal.routing import portal_route
+from trytond.modules.portal.pages import page_context
+from trytond.modules.portal.routing import current_request, portal_route
 from trytond.modules.portal.session import (
     HEADERS, check_csrf, forbidden, language, not_found, portal_url,
     render_fragment, render_page, require_user, session_key)
@@ -133,8 +133,7 @@ def texts_of(lang):
     names = ['section_title', 'can_sign', 'sign_link', 'read_quote',
         'download_quote', 'fingerprint', 'signature_legend', 'draw_label',
         'canvas_alt', 'clear', 'upload_label', 'name_label', 'terms_title',
-        'no_terms', 'accept', 'submit', 'legal', 'back', 'download_signed',
-        'signed_notice']
+        'no_terms', 'accept', 'submit', 'legal', 'back', 'download_signed']
     values = {'upload_label': {'size': MAX_BYTES // (1024 * 1024)}}
     with Transaction().set_context(language=lang):
         return {n: gettext('esign.msg_portal_%s' % n, **values.get(n, {}))
@@ -162,6 +161,9 @@ def _customer_quote(request, pool, sale_id):
     "Return (web.user, sale.sale) of the request, or raise NotFound."
     _activated(pool)
     user = require_user(request, pool)
+    # The portal keeps the account on the request: read it again in this
+    # transaction, which may be a restart of the one that read it (locks).
+    user = user.__class__(user.id)
     sale = access.quote(user, sale_id)
     if sale is None:
         raise NotFound()
@@ -261,24 +263,18 @@ def _sign(request, pool, sale_id):
     return redirect(_done_url(sale), code=303)
 
 
-_transactional_sign = with_pool(with_transaction(readonly=False)(_sign))
+_sign_transaction = with_transaction(readonly=False)(_sign)
 
 
-@app.route('/<database_name>/portal/quotes/<sale_id>/sign',
-    methods={'POST'})
-def sign(request, database_name, sale_id):
-    """POST of the signing form: sign (see _sign), trying again while
-    another signature holds the journal's lock, up to BUSY_SECONDS."""
+@with_pool
+def _sign_until_free(request, pool, sale_id):
+    """Sign in a transaction (_sign), starting again while another
+    signature holds the journal's lock, up to BUSY_SECONDS; then 503."""
     deadline = time.monotonic() + BUSY_SECONDS
     attempt = 0
     while True:
         try:
-            return _transactional_sign(request, database_name,
-                sale_id=sale_id)
-        except NotFound:
-            return not_found(request)
-        except Forbidden:
-            return forbidden(request)
+            return _sign_transaction(request, pool, sale_id=sale_id)
         except backend.DatabaseOperationalError:
             attempt += 1
             if time.monotonic() > deadline:
@@ -286,6 +282,18 @@ def sign(request, database_name, sale_id):
                     headers=dict(HEADERS, **{'Retry-After': '5'}),
                     content_type='text/html; charset=utf-8')
             time.sleep(min(0.2 * attempt, 1.5) * random.uniform(0.5, 1.5))
+
+
+@app.route('/<database_name>/portal/quotes/<sale_id>/sign',
+    methods={'POST'})
+def sign(request, database_name, sale_id):
+    "POST of the signing form (see _sign_until_free)."
+    try:
+        return _sign_until_free(request, database_name, sale_id=sale_id)
+    except NotFound:
+        return not_found(request)
+    except Forbidden:
+        return forbidden(request)
 
 
 sign.max_request_size = MAX_REQUEST
@@ -335,8 +343,7 @@ class Sale(metaclass=PoolMeta):
             t=words, signed=signed, signable=state['signable'],
             message=None if state['signed'] else state['message'],
             sign_url=portal_url('quotes/%d/sign' % sale.id),
-            signed_url=portal_url('quotes/%d/signed.pdf' % sale.id),
-            done=bool(request and request.args.get('done') == 'signed'))
+            signed_url=portal_url('quotes/%d/signed.pdf' % sale.id))
         return {'id': 'sign', 'title': words['section_title'],
             'content': content}
 

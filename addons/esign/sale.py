@@ -1,4 +1,5 @@
 "The signature state of a quote, for the portal's quote page."
+from trytond.exceptions import UserError
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import without_check_access
 
@@ -51,9 +52,10 @@ class Sale(metaclass=PoolMeta):
             try:
                 Signature.check_signable(sale, party=party, company=company)
                 state['shown_hash'] = Signature.quote_pdf(sale)[1]
-            except SignatureError as exception:
-                state.update(reason=exception.reason,
-                    message=exception.message)
+            except UserError as exception:
+                # SignatureError, or the report's own rendering error
+                state.update(message=exception.message,
+                    reason=getattr(exception, 'reason', None) or 'render')
             else:
                 state['signable'] = True
         return state
