@@ -53,7 +53,10 @@ _KEY = re.compile(r'^[0-9a-f]{64}$')
 HEADERS = {
     'Cache-Control': 'no-store',
     'X-Robots-Tag': 'noindex',
-    'Referrer-Policy': 'no-referrer',
+    # Not 'no-referrer': browsers then send `Origin: null` with the forms'
+    # POSTs, which trytond refuses before any route. 'same-origin' still
+    # keeps the pages' URLs (tokens) from other sites.
+    'Referrer-Policy': 'same-origin',
     'X-Content-Type-Options': 'nosniff',
     'X-Frame-Options': 'DENY',
     'Content-Security-Policy': (

@@ -237,7 +237,7 @@ class PortalTestCase(unittest.TestCase):
         self.assertNotIn('Secure', cookie)
         self.assertEqual(response.headers['Cache-Control'], 'no-store')
         self.assertEqual(response.headers['X-Robots-Tag'], 'noindex')
-        self.assertEqual(response.headers['Referrer-Policy'], 'no-referrer')
+        self.assertEqual(response.headers['Referrer-Policy'], 'same-origin')
         self.assertIn("frame-ancestors 'none'",
             response.headers['Content-Security-Policy'])
 
