@@ -28,7 +28,11 @@ _TOKEN = re.compile(r'^[A-Za-z0-9_-]{16,64}$')
 HEADERS = {
     'Cache-Control': 'no-store',
     'X-Robots-Tag': 'noindex',
-    'Referrer-Policy': 'no-referrer',
+    # Not 'no-referrer': browsers then send `Origin: null` with the POSTs
+    # of the pages using these headers (pay page, weighing page), which
+    # trytond refuses before any route. 'same-origin' still keeps the
+    # URLs (tokens) from other sites.
+    'Referrer-Policy': 'same-origin',
     'X-Content-Type-Options': 'nosniff',
     'Content-Security-Policy': (
         "default-src 'none'; style-src 'unsafe-inline'; "

@@ -95,7 +95,7 @@ class TrackingTestCase(unittest.TestCase):
         self.assertLess(len(response.get_data()), 30_000)
         self.assertEqual(response.headers['Cache-Control'], 'no-store')
         self.assertEqual(response.headers['X-Robots-Tag'], 'noindex')
-        self.assertEqual(response.headers['Referrer-Policy'], 'no-referrer')
+        self.assertEqual(response.headers['Referrer-Policy'], 'same-origin')
         self.assertIn('text/html', response.headers['Content-Type'])
 
     def test_amount_due(self):
