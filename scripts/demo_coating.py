@@ -8,11 +8,15 @@ chronological order: quote from the live calculator, approval, the steps of
 the job, the QC, the invoice, the counter payment and the delivery. One job
 fails its QC and goes to rework with a non-conformity; the most recent jobs
 wait for coating and the biggest recommended batch is created and launched.
+The powder boxes, their weighings and the daily lists of boxes to weigh
+are played among the jobs by demo_powder.py.
 """
 import csv
 import datetime as dt
 import io
 from decimal import Decimal
+
+import demo_powder
 
 SHOP = "Thermolaquage du Rhône"
 USERS = [
@@ -612,10 +616,17 @@ def finish(company_id):
             ('company', '=', company_id), ('kind', '=', 'coating')])
 
 
+def user_id(login):
+    "Return the id of the res.user `login`."
+    from trytond.pool import Pool
+    user, = Pool().get('res.user').search([('login', '=', login)])
+    return user.id
+
+
 def build(database, admin_id, repair_company_id, rng, in_transaction):
-    """Build the coating shop and its six weeks after the repair shop;
-    `in_transaction(database, user, context, func, *args)` runs one user
-    action (see demo_data.py)."""
+    """Build the coating shop and its six weeks after the repair shop and
+    return its company id; `in_transaction(database, user, context, func,
+    *args)` runs one user action (see demo_data.py)."""
     from proteus.config import get_config
     config = get_config()
     company_id = setup_coating_shop(config, dt.date.today())
@@ -625,8 +636,24 @@ def build(database, admin_id, repair_company_id, rng, in_transaction):
         '_skip_warnings': True}
     ids, events = in_transaction(database, admin_id, context, play_jobs,
         company_id, rng)
+    # The powder boxes, weighings and lists of the period (demo_powder.py),
+    # played in date order with the jobs, whose powder leaves the stock;
+    # the technician receives and weighs the boxes.
+    events += in_transaction(database, admin_id, context, demo_powder.plan,
+        company_id, events)
+    operator_id = in_transaction(database, admin_id, context, user_id,
+        USERS[1][0])
     for when, order_id, code in sorted(events, key=lambda e: e[0]):
-        in_transaction(database, admin_id, context, play_coating_event,
-            company_id, ids, when, order_id, code, rng)
+        with demo_powder.clock(database, when, code):
+            if code in demo_powder.CODES:
+                in_transaction(database, operator_id, context,
+                    demo_powder.play, company_id, when, order_id, code)
+            else:
+                in_transaction(database, admin_id, context,
+                    play_coating_event, company_id, ids, when, order_id,
+                    code, rng)
     count = in_transaction(database, admin_id, context, finish, company_id)
     print("Coating jobs: %s" % count)
+    in_transaction(database, admin_id, context, demo_powder.finish,
+        company_id)
+    return company_id

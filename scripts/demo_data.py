@@ -7,7 +7,9 @@ With --logins, only print the sign-in names and passwords.
 The shop, its chart of accounts and users are set up through proteus as an
 administrator would; tickets are then played server side in chronological
 order (quote, approval, invoice, counter payment, delivery), with the
-history, invoice and payment dates of when they happened.
+history, invoice and payment dates of when they happened. Last, one
+customer of each shop whose quote waits for their answer gets a portal
+account (password PORTAL_PASSWORD) to see their jobs and sign the quote.
 """
 import argparse
 import csv
@@ -17,6 +19,7 @@ import os
 import random
 import sys
 import unicodedata
+from collections import Counter
 
 from stdnum import luhn
 
@@ -49,6 +52,9 @@ DEVICES = [("Apple", "iPhone 12"), ("Apple", "iPhone 13"),
 FAULTS = ["Écran cassé", "Batterie qui ne tient plus la charge",
     "Ne s'allume plus", "Connecteur de charge défectueux",
     "Tombé dans l'eau", "Haut-parleur muet", "Caméra arrière floue"]
+# The portal accounts of the demo's customers (see open_portal_accounts).
+PORTAL_PASSWORD = 'atelier-client'
+PORTAL_URL = 'http://127.0.0.1:8000/%s/portal/'
 # Final stage of the tickets, oldest first (mostly delivered).
 STAGE_PATH = ['received', 'diagnosed', 'in_progress', 'done', 'ready',
     'delivered']
@@ -62,8 +68,8 @@ def parse_args():
     return parser.parse_args()
 
 
-def print_logins():
-    print("Atelier demo: http://127.0.0.1:8000  (database: demo)")
+def print_logins(database, config_file):
+    print("Atelier demo: http://127.0.0.1:8000  (database: %s)" % database)
     print("  %-8s %-18s %-12s %s" % ("login", "password", "role", "name"))
     print("  %-8s %-18s %-12s %s" % ('admin', 'admin', "Administrator",
             "(all rights)"))
@@ -73,6 +79,30 @@ def print_logins():
     for login, name, role, password in demo_coating.USERS:
         print("  %-8s %-18s %-12s %s (%s)" % (login, password,
                 role.split('_', 1)[1].capitalize(), name, demo_coating.SHOP))
+    for email, shop in portal_logins(database, config_file):
+        print("  Portail client  %s  %s / %s (%s)" % (
+                PORTAL_URL % database, email, PORTAL_PASSWORD, shop))
+
+
+def portal_logins(database, config_file):
+    """Return [(email, shop name)] of the portal accounts with a password
+    ([] when the database has no portal)."""
+    from trytond import config
+    config.update_etc(config_file)
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    pool = Pool(database)
+    pool.init()
+    try:
+        WebUser = pool.get('web.user')
+    except KeyError:
+        return []
+    if 'company' not in WebUser._fields:
+        return []
+    with Transaction().start(database, 0, readonly=True):
+        return [(u.email, u.company.rec_name) for u in WebUser.search([
+                    ('password_hash', '!=', None),
+                    ], order=[('company', 'ASC'), ('id', 'ASC')])]
 
 
 def ascii_only(text):
@@ -309,6 +339,58 @@ def play_event(company_id, stages, methods, when, order_id, code, rng):
     History.write([last], {'date': when})
 
 
+def waiting_quote(company_id, stages, methods, rng):
+    """Make sure a customer with several tickets has one whose quote is
+    sent and waiting (stage 'diagnosed'): if none has, the latest received
+    ticket of the customer with the most tickets is diagnosed an hour ago."""
+    from trytond.pool import Pool
+    pool = Pool()
+    Order = pool.get('service.order')
+    orders = Order.search([('company', '=', company_id)])
+    counts = Counter(o.party.id for o in orders)
+    if any(o.stage.code == 'diagnosed' and o.sale
+            and o.sale.state == 'quotation' and counts[o.party.id] > 1
+            for o in orders):
+        return
+    received = [o for o in orders if o.stage.code == 'received']
+    order = max(received, key=lambda o: (counts[o.party.id], o.id))
+    play_event(company_id, stages, methods,
+        dt.datetime.now().replace(microsecond=0) - dt.timedelta(hours=1),
+        order.id, 'diagnosed', rng)
+
+
+def open_portal_accounts(company_ids):
+    """Give one customer of each shop a portal account (web.user) with
+    PORTAL_PASSWORD: among the customers whose quote waits for their answer
+    (a sale in quotation, not expired), the one with the most jobs. No
+    email is sent (the account is not an invitation); return [(email,
+    shop name)]."""
+    from trytond.pool import Pool
+    pool = Pool()
+    Order = pool.get('service.order')
+    WebUser = pool.get('web.user')
+    Email = pool.get('portal.email')
+    Date = pool.get('ir.date')
+    result = []
+    for company_id in company_ids:
+        orders = Order.search([('company', '=', company_id)],
+            order=[('id', 'ASC')])
+        counts = Counter(o.party.id for o in orders)
+        waiting = [o.party for o in orders if o.party.email and o.sale
+            and o.sale.state == 'quotation'
+            and (o.sale.quotation_expire or Date.today()) >= Date.today()]
+        party = max(waiting, key=lambda p: (counts[p.id], -p.id))
+        user, = WebUser.create([{
+                    'email': party.email, 'party': party.id,
+                    'company': company_id, 'password': PORTAL_PASSWORD,
+                    }])
+        result.append((user.email, user.company.rec_name))
+    Email.write(Email.search([('state', 'in', ['pending', 'failed'])]), {
+            'state': 'cancelled',
+            'last_error': "Données de démonstration : message non envoyé"})
+    return result
+
+
 def finish(company_id):
     "Cancel the emails of past events and return the number of tickets."
     from trytond.pool import Pool
@@ -323,11 +405,11 @@ def finish(company_id):
 
 def main():
     args = parse_args()
-    if args.logins:
-        print_logins()
-        return
     os.chdir(ROOT)
     os.environ['TRYTOND_CONFIG'] = args.config
+    if args.logins:
+        print_logins(args.db, args.config)
+        return
     rng = random.Random(20261121)
     company_id, product_ids = setup_shop(args.db, args.config)
     from trytond.pool import Pool
@@ -347,9 +429,16 @@ def main():
     for when, order_id, code in sorted(events, key=lambda e: e[0]):
         in_transaction(args.db, admin_id, context, play_event, company_id,
             stages, methods, when, order_id, code, rng)
+    in_transaction(args.db, admin_id, context, waiting_quote, company_id,
+        stages, methods, rng)
     count = in_transaction(args.db, admin_id, context, finish, company_id)
     print("Tickets: %s" % count)
-    demo_coating.build(args.db, admin_id, company_id, rng, in_transaction)
+    coating_id = demo_coating.build(args.db, admin_id, company_id, rng,
+        in_transaction)
+    accounts = in_transaction(args.db, admin_id, context,
+        open_portal_accounts, [company_id, coating_id])
+    print("Portal accounts: %s (password %s)" % (', '.join(
+                '%s (%s)' % a for a in accounts), PORTAL_PASSWORD))
 
 
 if __name__ == '__main__':
