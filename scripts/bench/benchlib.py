@@ -28,10 +28,11 @@ def free_port():
 def postgresql_uri(*names):
     """Return the URI (str) of a PostgreSQL server that answers, or None.
 
-    Tries the URI of each environment variable of `names` that is set and
+    The URI is the first environment variable of `names` that is set and
     starts with 'postgresql', else DEFAULT_POSTGRESQL (the local server,
-    user postgres, trust). A set variable whose server does not answer is
-    reported on stdout and skipped."""
+    user postgres, trust). When that server does not answer: None, and a
+    line on stdout when it came from a variable (the caller asked for that
+    server, so no other is tried)."""
     try:
         import psycopg
     except ImportError:
@@ -39,17 +40,15 @@ def postgresql_uri(*names):
     candidates = [(n, os.environ.get(n)) for n in names]
     candidates = [(n, u) for n, u in candidates
         if u and u.startswith('postgresql')]
-    candidates.append((None, DEFAULT_POSTGRESQL))
-    for name, uri in candidates:
-        try:
-            psycopg.connect(uri, dbname='postgres', connect_timeout=3).close()
-        except Exception as exception:
-            if name:
-                print("%s=%s does not answer (%s)" % (
-                        name, uri, exception.__class__.__name__))
-            continue
-        return uri
-    return None
+    name, uri = (candidates or [(None, DEFAULT_POSTGRESQL)])[0]
+    try:
+        psycopg.connect(uri, dbname='postgres', connect_timeout=3).close()
+    except Exception as exception:
+        if name:
+            print("%s=%s does not answer (%s)" % (
+                    name, uri, exception.__class__.__name__))
+        return None
+    return uri
 
 
 def pg_execute(uri, sql, dbname='postgres'):

@@ -11,12 +11,15 @@ TRYTOND_DATABASE__URI when it is a postgresql:// URI, else the local one
 (postgresql://postgres@127.0.0.1:5432/, trust). The database is
 bench_multishop_<pid>_<time>, or --db; it is dropped WITH (FORCE) at the
 end unless --keep. --reuse runs the load on a database kept by an earlier
---keep run (--db required) instead of generating it again.
+--keep run (--db required) instead of generating it again; a kept
+database without bench shops (modules already activated, e.g. a copy of
+a fresh one) gets them generated, without the slow module activation.
 
 Generation (timed and printed, not measured as load):
 
-1. trytond-admin activates `repair` and `invoice_fr` (and their
-   dependencies).
+1. trytond-admin creates the database and activates --modules (default
+   `repair` and `invoice_fr`, and their dependencies; add `saas` to time
+   its sign-up).
 2. `--shops` shops are created by `company.company.create_french_shop`
    (invoice_fr: the shop's party, address and company; repair gives each
    its default stages and transitions), each with its order sequence.
@@ -38,13 +41,16 @@ Generation (timed and printed, not measured as load):
    company.employee, res.user (login benchtech<NNN>, role
    workshop.role_technician, that shop as only company).
 
-Load: the server is gunicorn (`trytond.application:app`, --workers sync
-workers, default 2 x cores + 1, preloaded with TRYTOND_DATABASE_NAMES,
-config/postgresql.conf) on a free loopback port; `scripts/serve-prod` is
-used instead when it exists and accepts --bind and --workers. For each N of
---levels, N concurrent clients (threads, one keep-alive connection each, no
-think time: a closed loop, so the latency includes the wait for a worker)
-run for --duration seconds after logging in:
+Load: the server is `scripts/serve-prod --db <db>` (production's gunicorn
+app atelier_ops.wsgi:app with the database preloaded, plus its queue
+worker and cron; --workers x --threads, default 2 x 4 as in production,
+on a free loopback port, pids and logs in a temporary ATELIER_PROD_DIR);
+when that script is missing, gunicorn on trytond.application:app with
+config/postgresql.conf and TRYTOND_DATABASE_NAMES. The output says which.
+For each N of --levels, N concurrent clients (threads, one keep-alive
+connection each, no think time: a closed loop, so the latency includes
+the wait for a worker) run for --duration seconds after logging in (an
+untimed warm-up of up to 10 clients for 10 s comes first):
 
 - staff (--staff-share of N, at least 1): log in with common.db.login and
   get_preferences like sao, then repeat: the list of 20 open orders of
@@ -58,8 +64,9 @@ Per N it prints the requests, errors, median and 95th percentile latency
 (ms) per kind and over all HTTP requests, and the requests per second,
 with the machine's cores and load average. Then the time to create a new
 shop: the median of --new-shops calls of company.company.create_french_shop
-through JSON-RPC as the administrator (the method the sign-up uses today;
-the sign-up of addons/saas is reported as measured or not).
+through JSON-RPC as the administrator, and of saas.shop.sign_up (the
+sign-up of addons/saas) when saas is activated, else a line says it was
+not measured. A per-step line splits the stage change into its 4 calls.
 
 All traffic stays on 127.0.0.1 and the run stops by itself. A benchmark:
 it prints figures, it asserts no timings (exit code 1 when requests
@@ -618,20 +625,23 @@ def customer_loop(client, tokens, rng, start, recorder):
 def staff_loop(client, shop, rng, start, recorder):
     """Staff: list 20 open orders of the shop, change the stage of one of
     them through the Change Stage wizard; again until the end."""
+    domain = [('company', '=', shop),
+        ('stage.category', 'in', OPEN_CATEGORIES)]
     try:
         stages, _ = client.rpc('model.service.order.stage.search_read',
             [('company', '=', shop)], 0, None, None, ['id', 'category'])
+        open_orders, _ = client.rpc('model.service.order.search_count',
+            domain, 0, None)
     except (RPCError, OSError, http.client.HTTPException) as exception:
-        recorder.error(KINDS[1], 'stages: %s' % exception)
+        recorder.error(KINDS[1], 'start: %s' % exception)
         return
     category = {s['id']: s['category'] for s in stages}
     start.wait()
     while start.running():
         try:
             orders, ms = client.rpc('model.service.order.search_read',
-                [('company', '=', shop),
-                    ('stage.category', 'in', OPEN_CATEGORIES)],
-                rng.randrange(0, 1000), 20, None,
+                domain, rng.randrange(0, max(1, min(1000, open_orders - 20))),
+                20, None,
                 ['number', 'party.rec_name', 'stage.rec_name',
                     'intake_date', 'priority', 'stage'])
         except (RPCError, OSError, http.client.HTTPException) as exception:

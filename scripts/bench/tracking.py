@@ -28,20 +28,16 @@ import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
 import http.client  # noqa: E402
 import random  # noqa: E402
-import socket  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib as bl  # noqa: E402
+
 DB = 'bench_tracking'
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def build(directory, tickets):
@@ -141,7 +137,7 @@ def main():
         tokens = build(directory, args.tickets)
         print("database: %d tickets built in %.0f s" % (
                 len(tokens), time.perf_counter() - started))
-        port = free_port()
+        port = bl.free_port()
         env = dict(os.environ, TRYTOND_DATABASE__URI='sqlite://',
             TRYTOND_DATABASE__PATH=directory,
             TRYTOND_WEB__LISTEN='127.0.0.1:%d' % port)
@@ -149,15 +145,7 @@ def main():
             [os.path.join(VENV, 'bin', 'trytond'), '-d', DB], env=env,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            deadline = time.time() + 60
-            while True:
-                try:
-                    socket.create_connection(('127.0.0.1', port), 1).close()
-                    break
-                except OSError:
-                    if time.time() > deadline or server.poll() is not None:
-                        sys.exit("the trytond server did not start")
-                    time.sleep(0.2)
+            bl.wait_for_port(port, server, timeout=60)
             rng = random.Random(1)
             base = '/%s/t/' % DB
             for token in rng.sample(tokens, 20):  # warm-up
@@ -178,7 +166,7 @@ def main():
             server.terminate()
             server.wait(10)
     latencies.sort()
-    p95 = latencies[int(0.95 * (len(latencies) - 1))]
+    p95 = bl.percentile(latencies, 0.95)
     print("tracking page, %d tickets, %d requests, %d clients (SQLite, "
         "trytond's own server):" % (len(tokens), args.requests,
             args.clients))
