@@ -60,8 +60,9 @@ class Reorder(ModelSQL, ModelView):
     days_left = fields.Float("Days Left", digits=(16, 1), readonly=True)
     run_out_date = fields.Date("Runs Out On", readonly=True)
     order_date = fields.Date("Order By", readonly=True,
-        help="The date of running out less the lead time: ordering later "
-        "means running out.")
+        help="The date of running out less the lead time, and at the latest "
+        "the day of the suggestion: ordering later means running out or "
+        "using the safety stock.")
     lead_time = fields.Integer("Lead Time (days)", readonly=True)
     safety = fields.Float("Safety Stock (kg)", digits=(16, 3),
         readonly=True)
@@ -210,8 +211,12 @@ class Reorder(ModelSQL, ModelView):
                         'days_left': (round(result.days_left, 1)
                             if result.days_left is not None else None),
                         'run_out_date': run_out,
-                        'order_date': (run_out - datetime.timedelta(
-                                days=lead_time) if run_out else date),
+                        # A suggestion means "order now": never later than
+                        # today, even when the safety stock (not running
+                        # out) triggers it; earlier when already late.
+                        'order_date': (min(run_out - datetime.timedelta(
+                                    days=lead_time), date)
+                            if run_out else date),
                         'lead_time': lead_time,
                         'safety': round(safety, stockmath.KG_DIGITS),
                         'on_order': round(on_order.get(product_id, 0),

@@ -437,6 +437,34 @@ class PowderStockTestCase(_Mixin, CompanyTestMixin, ModuleTestCase):
             self.assertIn(used_boxes[1].code, audit.description)
 
     @with_transaction()
+    def test_reorder_for_safety_stock(self):
+        """A suggestion triggered by the safety stock, long before running
+        out, is to order now: its order date is today, not in months"""
+        pool = Pool()
+        Box = pool.get('powder.box')
+        Reorder = pool.get('powder.reorder')
+        Company = pool.get('company.company')
+        company, stages = self._shop()
+        with set_company(company):
+            Company.write([company], {
+                    'powder_reorder_window': 10, 'powder_lead_time': 10,
+                    'powder_safety_days': 200, 'powder_cover_days': 30,
+                    })
+            used, = create_powders(company, [P7016])
+            ten_days_ago = datetime.date.today() - datetime.timedelta(10)
+            Box.receive(company, used, 1,
+                format_=used.template.powder_formats[-1], date=ten_days_ago)
+            # 1 kg used in 10 days: 0.1 kg/day, 19 kg left, safety 20 kg
+            close_job(create_job(company, stages, used, surface=4.0),
+                stages)
+            suggestion, = Reorder.compute(company)
+            self.assertEqual((suggestion.stock, suggestion.rate,
+                    suggestion.safety), (19, 0.1, 20))
+            self.assertEqual(suggestion.run_out_date,
+                datetime.date.today() + datetime.timedelta(190))
+            self.assertEqual(suggestion.order_date, datetime.date.today())
+
+    @with_transaction()
     def test_reorder(self):
         """A suggestion when the projected stock runs out within the lead
         time, in whole boxes; none for an idle powder"""
