@@ -51,75 +51,27 @@ import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
 import http.client  # noqa: E402
 import shutil  # noqa: E402
-import socket  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 
-DEFAULT_POSTGRESQL = 'postgresql://postgres@127.0.0.1:5432/'
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib as bl  # noqa: E402
+
 TEST_CONF = os.path.join(ROOT, 'config', 'test.conf')
 HEADER = 'X-FEDAPAY-SIGNATURE'
 WARMUP = 5  # payments done before measuring, not counted
 PAY_PAGE = 'https://sandbox-process.fedapay.com/'
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
-def postgresql_uri():
-    "Return the URI of a PostgreSQL server that answers, or None."
-    try:
-        import psycopg
-    except ImportError:
-        return None
-    uri = os.environ.get('ATELIER_BENCH_POSTGRESQL') or DEFAULT_POSTGRESQL
-    try:
-        psycopg.connect(uri, dbname='postgres', connect_timeout=3).close()
-    except Exception as exception:
-        if os.environ.get('ATELIER_BENCH_POSTGRESQL'):
-            print("ATELIER_BENCH_POSTGRESQL=%s does not answer (%s)" % (
-                    uri, exception.__class__.__name__))
-        return None
-    return uri
-
-
-def pg_execute(uri, sql):
-    import psycopg
-    with psycopg.connect(uri, dbname='postgres', autocommit=True,
-            connect_timeout=10) as conn:
-        conn.execute(sql)
-
-
 def admin(db, environ, passfile):
     "Create the database's tables and activate payment_fedapay."
-    trytond_admin = os.path.join(VENV, 'bin', 'trytond-admin')
-    for args, extra in [
-            (['--all', '--email', 'admin@localhost'],
-                {'TRYTONPASSFILE': passfile}),
-            (['-u', 'payment_fedapay', '--activate-dependencies'], {}),
-            ]:
-        result = subprocess.run([trytond_admin, '-d', db] + args,
-            env=dict(environ, **extra), stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True)
-        if result.returncode:
-            print(result.stdout[-4000:])
-            sys.exit("trytond-admin %s failed" % ' '.join(args))
-
-
-def retrying(func):
-    "Run func(extras) again with the locks Tryton asks for first."
-    from trytond.transaction import TransactionError
-    extras = {}
-    while True:
-        try:
-            return func(extras)
-        except TransactionError as exception:
-            exception.fix(extras)
+    bl.trytond_admin(db, environ, '--all', '--email', 'admin@localhost',
+        passfile=passfile)
+    bl.trytond_admin(db, environ, '-u', 'payment_fedapay',
+        '--activate-dependencies')
 
 
 def build(db, fake, count):
@@ -168,7 +120,7 @@ def build(db, fake, count):
             return [(i.id, i.pay_token) for i in Invoice.search(
                     [('company', '=', shop['company']),
                         ('type', '=', 'out')], order=[('id', 'ASC')])]
-    invoices = retrying(more_invoices) if count > 1 else [
+    invoices = bl.retrying(more_invoices) if count > 1 else [
         (shop['invoice'], shop['pay_token'])]
     return shop['gateway'], invoices
 
@@ -228,7 +180,7 @@ def main():
 
     directory = tempfile.mkdtemp(prefix='bench_payment_')
     db = 'bench_payment_%d_%d' % (os.getpid(), int(time.time()))
-    pg_uri = postgresql_uri()
+    pg_uri = bl.postgresql_uri('ATELIER_BENCH_POSTGRESQL')
     if pg_uri:
         backend_name = 'PostgreSQL'
         db_env = {'TRYTOND_DATABASE__URI': pg_uri}
@@ -238,7 +190,7 @@ def main():
             'TRYTOND_DATABASE__PATH': directory}
         print("No PostgreSQL answers at %s: falling back to SQLite in %s" % (
                 os.environ.get('ATELIER_BENCH_POSTGRESQL')
-                or DEFAULT_POSTGRESQL, directory))
+                or bl.DEFAULT_POSTGRESQL, directory))
     config_env = dict(db_env, TRYTOND_CONFIG=TEST_CONF,
         TRYTOND_WEB__HOSTNAME='localhost', DB_NAME=db)
     # Before trytond is imported: its configuration reads the environment.
@@ -251,7 +203,7 @@ def main():
     try:
         started = time.perf_counter()
         if pg_uri:
-            pg_execute(pg_uri, 'CREATE DATABASE "%s" TEMPLATE template0 '
+            bl.pg_execute(pg_uri, 'CREATE DATABASE "%s" TEMPLATE template0 '
                 "ENCODING 'UTF8'" % db)
         else:
             open(os.path.join(directory, db + '.sqlite'), 'w').close()
@@ -270,23 +222,12 @@ def main():
             "built in %.0f s" % (backend_name, db, len(invoices),
                 time.perf_counter() - started))
 
-        port = free_port()
+        port = bl.free_port()
         server = subprocess.Popen(
             [os.path.join(VENV, 'bin', 'trytond'), '-d', db],
             env=dict(environ, TRYTOND_WEB__LISTEN='127.0.0.1:%d' % port),
             stdout=log, stderr=log)
-        deadline = time.time() + 120
-        while True:
-            try:
-                socket.create_connection(('127.0.0.1', port), 1).close()
-                break
-            except OSError:
-                if time.time() > deadline or server.poll() is not None:
-                    log.flush()
-                    log.seek(0)
-                    print(''.join(log.readlines()[-40:]))
-                    sys.exit("the trytond server did not start")
-                time.sleep(0.2)
+        bl.wait_for_port(port, server, log)
 
         # Start every payment through the server (not measured).
         started = time.perf_counter()
@@ -360,13 +301,7 @@ def main():
 
         states = invoice_states(db, [i for i, _ in ready])
     finally:
-        if server is not None:
-            server.terminate()
-            try:
-                server.wait(15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+        bl.stop(server)
         if fake is not None:
             fake.stop()
         if created and pg_uri:
@@ -378,7 +313,7 @@ def main():
             except Exception:
                 pass
             try:
-                pg_execute(pg_uri,
+                bl.pg_execute(pg_uri,
                     'DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % db)
             except Exception as exception:
                 print("could not drop the database %s: %s" % (
@@ -397,7 +332,7 @@ def main():
 
     where = "%s, trytond's own server" % backend_name
     if latencies:
-        p95 = latencies[int(0.95 * (len(latencies) - 1))]
+        p95 = bl.percentile(latencies, 0.95)
         figures = "median %.1f ms, p95 %.1f ms" % (
             statistics.median(latencies), p95)
     else:
