@@ -19,6 +19,7 @@ ACTIONS = [
     ('payment', "Payment"),
     ('override', "Override"),
     ('deletion', "Deletion"),
+    ('export', "Export"),
     ('import', "Import"),
     ]
 
@@ -86,7 +87,9 @@ class Audit(ModelSQL, ModelView):
 
     @classmethod
     def log_deletion(cls, records):
-        "Audit the deletion of records; call it before deleting them."
-        if records:
+        """Audit the deletion of records; call it before deleting them.
+        Nothing is written inside a deletion already audited by
+        audit_mixin (its cascade)."""
+        if records and not Transaction().context.get('_audit_deletion'):
             cls.log('deletion', records,
                 description=records[0].__names__()['model'])

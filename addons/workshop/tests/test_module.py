@@ -2,6 +2,7 @@ from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, set_company)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+from trytond.transaction import Transaction
 from trytond.model.exceptions import ValidationError
 
 
@@ -27,6 +28,47 @@ class WorkshopTestCase(CompanyTestMixin, ModuleTestCase):
             Party.delete([party])
             deletion, = Audit.search([('action', '=', 'deletion')])
             self.assertEqual(deletion.resource_name, "Client")
+
+    @with_transaction()
+    def test_audit_export_and_deletion_by_user(self):
+        "A user's export and deletion of shop data leave one audit row each"
+        pool = Pool()
+        Audit = pool.get('workshop.audit')
+        Party = pool.get('party.party')
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        transaction = Transaction()
+        company = create_company()
+        user, = User.create([{
+                    'login': 'owner', 'name': "Owner",
+                    'companies': [('add', [company.id])],
+                    'company': company.id,
+                    'roles': [('create', [{'role': ModelData.get_id(
+                                        'workshop', 'role_owner')}])],
+                    }])
+        with set_company(company):
+            parties = Party.create([{'name': "Client %s" % i}
+                    for i in range(3)])
+            # root and code without access checks: not audited
+            Party.export_data(parties, ['name'])
+            self.assertFalse(Audit.search([('action', '=', 'export')]))
+        with transaction.set_user(user.id), transaction.set_context(
+                _check_access=True, company=company.id,
+                companies=[company.id]):
+            Party.export_data(Party.browse([p.id for p in parties]),
+                ['name', 'code'])
+            Party.export_data_domain([('name', '=', "Client 1")], ['name'],
+                header=True)
+            Party.delete(Party.browse([parties[0].id]))
+        first, second = Audit.search([('action', '=', 'export')],
+            order=[('id', 'ASC')])
+        self.assertEqual((first.user, first.company), (user, company))
+        self.assertIn("3 rows (name, code)", first.description)
+        self.assertIn("1 rows (name)", second.description)
+        # the party's own deletion audit and the mixin's make one row
+        deletion, = Audit.search([('action', '=', 'deletion')])
+        self.assertEqual((deletion.resource_name, deletion.user),
+            ("Client 0", user))
 
     @with_transaction()
     def test_invalid_colour(self):
