@@ -1,0 +1,1 @@
+# Atelier saas tests: unit tests (test_module) and the proteus scenario.
