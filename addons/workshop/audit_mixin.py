@@ -1,4 +1,5 @@
-"""Audit of exports and deletions of shop data, for every model.
+"""Audit of exports and deletions of shop data, for every model, and the
+record rules applied to exports.
 
 Registered on every ModelStorage through tryton.cfg's [register_mixin], so
 models added by any module later are covered without code of their own.
@@ -50,9 +51,18 @@ class ExportDeleteAuditMixin:
 
     @classmethod
     def export_data(cls, records, fields_names, header=False):
-        """Export as the parent does, then audit it (action 'export': model,
+        """Export as the parent does, after checking that the user may
+        read `records` (AccessError otherwise), then audit it (action 'export': model,
         number of rows and fields) when a user exported rows. The clients'
         export_data_domain goes through here too (ModelStorage)."""
+        transaction = Transaction()
+        if records and transaction.user and transaction.context.get(
+                '_check_access'):
+            # RPC instantiates the ids it is given without applying the
+            # record rules, and the export reads them through instances:
+            # read them once under the rules first (AccessError when one
+            # is another shop's), as `read` would.
+            cls.read([r.id for r in records], ['id'])
         result = super().export_data(records, fields_names, header=header)
         if records and _audited(cls):
             _log_export(cls, len(records), fields_names)

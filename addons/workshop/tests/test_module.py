@@ -3,7 +3,7 @@ from trytond.modules.company.tests import (
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction
-from trytond.model.exceptions import ValidationError
+from trytond.model.exceptions import AccessError, ValidationError
 
 
 class WorkshopTestCase(CompanyTestMixin, ModuleTestCase):
@@ -69,6 +69,55 @@ class WorkshopTestCase(CompanyTestMixin, ModuleTestCase):
         deletion, = Audit.search([('action', '=', 'deletion')])
         self.assertEqual((deletion.resource_name, deletion.user),
             ("Client 0", user))
+
+    @with_transaction()
+    def test_default_company_rule(self):
+        "Shop data of models without a rule of their own stays in its shop"
+        pool = Pool()
+        Employee = pool.get('company.employee')
+        Party = pool.get('party.party')
+        PartyLang = pool.get('party.party.lang')
+        Lang = pool.get('ir.lang')
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        transaction = Transaction()
+        shop_a, shop_b = create_company("A"), create_company("B")
+        users = {}
+        for shop in [shop_a, shop_b]:
+            users[shop], = User.create([{
+                        'login': 'owner-%s' % shop.rec_name,
+                        'name': "Owner %s" % shop.rec_name,
+                        'companies': [('add', [shop.id])],
+                        'company': shop.id,
+                        'roles': [('create', [{'role': ModelData.get_id(
+                                            'workshop', 'role_owner')}])],
+                        }])
+        with set_company(shop_a):
+            employee, = Employee.create([{'company': shop_a.id,
+                        'party': Party.create([{'name': "Emp"}])[0].id}])
+            party, = Party.create([{'name': "Client A"}])
+            french, = Lang.search([('code', '=', 'fr')])
+            lang, = PartyLang.create([{'party': party.id,
+                        'company': shop_a.id, 'lang': french.id}])
+        for shop, expected in [(shop_b, []), (shop_a, [employee.id])]:
+            with transaction.set_user(users[shop].id), \
+                    transaction.set_context(_check_access=True,
+                        company=shop.id, companies=[shop.id]):
+                self.assertEqual([e.id for e in Employee.search([
+                                ('id', '=', employee.id)])], expected)
+                self.assertEqual(bool(PartyLang.search([
+                                ('id', '=', lang.id)])), bool(expected))
+        # a forged context does not widen the user's shops
+        with transaction.set_user(users[shop_b].id), \
+                transaction.set_context(_check_access=True,
+                    company=shop_a.id, companies=[shop_a.id]):
+            self.assertEqual(Employee.search([('id', '=', employee.id)]),
+                [])
+            # RPC's export_data instantiates the ids it is given: the
+            # record rules still apply
+            with self.assertRaises(AccessError):
+                Employee.export_data(Employee.browse([employee.id]),
+                    ['party'])
 
     @with_transaction()
     def test_invalid_colour(self):
