@@ -31,6 +31,14 @@ from trytond.transaction import Transaction
 # `company` is the current shop of the user, read everywhere).
 EXEMPT = {'company.company', 'res.user'}
 
+# The tables that give users access to shops and employees. The rule keeps
+# a shop's users from granting themselves another shop (a row for a company
+# they are not in is refused), but Tryton's administrators (group
+# Administration: the operator of the installation, never a shop role) are
+# the ones who give a user a shop they are not in yet, as setting up a new
+# shop does.
+ASSIGNMENTS = {'res.user-company.company', 'res.user-company.employee'}
+
 
 def company_field(Model, only_company=True):
     """Return the name of the stored Many2One to company.company of Model
@@ -92,6 +100,8 @@ class Rule(metaclass=PoolMeta):
         clause, clause_global = super().get(model_name, mode=mode)
         if not clause_global:
             pool = Pool()
+            if model_name in ASSIGNMENTS and cls._is_administrator():
+                return clause, clause_global
             path = company_path(pool, pool.get(model_name))
             if path:
                 User = pool.get('res.user')
@@ -101,6 +111,15 @@ class Rule(metaclass=PoolMeta):
                     [(path, 'in', User.get_companies())],
                     ]
         return clause, clause_global
+
+
+    @classmethod
+    def _is_administrator(cls):
+        "Tell whether the user is in Tryton's Administration group."
+        pool = Pool()
+        ModelData = pool.get('ir.model.data')
+        User = pool.get('res.user')
+        return ModelData.get_id('res', 'group_admin') in User.get_groups()
 
 
 class ChatChannel(metaclass=PoolMeta):

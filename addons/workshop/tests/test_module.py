@@ -71,6 +71,41 @@ class WorkshopTestCase(CompanyTestMixin, ModuleTestCase):
             ("Client 0", user))
 
     @with_transaction()
+    def test_default_company_rule_assignments(self):
+        "Only administrators give a user a shop they are not in"
+        pool = Pool()
+        User = pool.get('res.user')
+        UserCompany = pool.get('res.user-company.company')
+        ModelData = pool.get('ir.model.data')
+        transaction = Transaction()
+        shop_a, shop_b = create_company("A"), create_company("B")
+        owner_b, = User.create([{
+                    'login': 'owner-b',
+                    'name': "Owner B",
+                    'companies': [('add', [shop_b.id])],
+                    'company': shop_b.id,
+                    'roles': [('create', [{'role': ModelData.get_id(
+                                        'workshop', 'role_owner')}])],
+                    }])
+        # shop B's owner cannot grant itself shop A
+        with transaction.set_user(owner_b.id), \
+                transaction.set_context(_check_access=True,
+                    company=shop_b.id, companies=[shop_b.id]):
+            with self.assertRaises(AccessError):
+                UserCompany.create([{
+                            'user': owner_b.id, 'company': shop_a.id}])
+        # the administrator (admin, group Administration) sets up a shop it
+        # is not in yet, as setup_french_shop does
+        admin, = User.search([('login', '=', 'admin')])
+        User.write([admin], {'companies': [('remove', [shop_a.id])]})
+        with transaction.set_user(admin.id), \
+                transaction.set_context(_check_access=True,
+                    company=shop_b.id, companies=[shop_b.id]):
+            User.write([User(admin.id)], {
+                    'companies': [('add', [shop_a.id])]})
+        self.assertIn(shop_a, User(admin.id).companies)
+
+    @with_transaction()
     def test_default_company_rule(self):
         "Shop data of models without a rule of their own stays in its shop"
         pool = Pool()
