@@ -13,9 +13,19 @@ from trytond.model import (
     DeactivableMixin, ModelSQL, ModelView, Workflow, fields)
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import NonConformityError
+
+#: The usual defects of powder coating: (code, message of the name).
+DEFAULT_DEFECTS = [
+    ('EPA', 'msg_defect_thin_film'),
+    ('COU', 'msg_defect_runs'),
+    ('ADH', 'msg_defect_adhesion'),
+    ('INC', 'msg_defect_grain'),
+    ('TEI', 'msg_defect_shade'),
+    ('DEG', 'msg_defect_outgassing'),
+    ]
 
 
 class DefectType(DeactivableMixin, ModelSQL, ModelView):
@@ -35,6 +45,23 @@ class DefectType(DeactivableMixin, ModelSQL, ModelView):
     @classmethod
     def default_company(cls):
         return Transaction().context.get('company')
+
+    @classmethod
+    def create_defaults(cls, company, language=None):
+        """Give `company` (company.company) the usual defect types of
+        powder coating (DEFAULT_DEFECTS: thin film, runs, adhesion, grain,
+        shade, outgassing craters) when it has none, named in `language`
+        (a code, default the transaction's); return its defect types."""
+        context = {'language': language} if language else {}
+        with without_check_access(), Transaction().set_context(context):
+            existing = cls.search([('company', '=', company.id)])
+            if existing:
+                return existing
+            return cls.create([{
+                        'company': company.id,
+                        'code': code,
+                        'name': gettext('coating.' + message),
+                        } for code, message in DEFAULT_DEFECTS])
 
 
 class NonConformity(Workflow, ModelSQL, ModelView):

@@ -12,11 +12,22 @@ from trytond.i18n import gettext
 from trytond.modules.quality.quality import ControlledMixin
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import QualityControlError
 
 OPERATION = 'service.order:coating_ready'
+
+#: The default final checklist of a new coating shop: (point name, message
+#: of its label, type, lower and upper tolerance). Film thickness 60-120 µm
+#: is the usual window of a single polyester coat (Qualicoat's minimum is
+#: 60 µm on façade parts); cross-cut adhesion per ISO 2409.
+DEFAULT_POINTS = [
+    ('thickness', 'msg_qc_point_thickness', 'float', 60., 120.),
+    ('adhesion', 'msg_qc_point_adhesion', 'boolean', None, None),
+    ('appearance', 'msg_qc_point_appearance', 'boolean', None, None),
+    ('colour', 'msg_qc_point_colour', 'boolean', None, None),
+    ]
 
 
 class Control(metaclass=PoolMeta):
@@ -26,6 +37,43 @@ class Control(metaclass=PoolMeta):
     def __setup__(cls):
         super().__setup__()
         cls.operations.selection.append((OPERATION, "Coating Job Ready"))
+
+    @classmethod
+    def create_coating_defaults(cls, company, language=None):
+        """Give the coating shop `company` (company.company) the default
+        final checklist (DEFAULT_POINTS) when it has no checklist for
+        "Coating Job Ready" yet, its labels in `language` (a code, default
+        the transaction's); return the shop's checklists for it.
+
+        Used by the hosted sign-up: a new shop's jobs are checked before
+        they are ready from the first day."""
+        context = {'language': language} if language else {}
+        # Setting up a shop is a system action: the shop may not yet be
+        # one of the current user's companies.
+        with without_check_access(), Transaction().set_context(context):
+            existing = cls.search([
+                    ('company', '=', company.id),
+                    ('operations', 'in', [OPERATION]),
+                    ])
+            if existing:
+                return existing
+            points = []
+            for name, message, type_, lower, upper in DEFAULT_POINTS:
+                point = {
+                    'name': name,
+                    'string': gettext('coating.' + message),
+                    'type_': type_,
+                    }
+                if type_ == 'float':
+                    point.update(tolerance_lower=lower,
+                        tolerance_upper=upper)
+                points.append(point)
+            return cls.create([{
+                        'name': gettext('coating.msg_qc_default_name'),
+                        'company': company.id,
+                        'operations': [OPERATION],
+                        'points': [('create', points)],
+                        }])
 
 
 class Inspection(metaclass=PoolMeta):

@@ -697,6 +697,7 @@ class Shop(ModelSQL, ModelView):
                         'roles': [('create', [{'role': ModelData.get_id(
                                             'workshop', 'role_owner')}])],
                         }])
+            cls._create_trade_defaults(company, cleaned['language'])
             trial_days = config.trial_days or 30
             shop, = cls.create([{
                         'company': company.id,
@@ -722,6 +723,21 @@ class Shop(ModelSQL, ModelView):
                 expires_at=activation.expires_at,
                 hours=config.activation_hours)
         return shop.id
+
+    @classmethod
+    def _create_trade_defaults(cls, company, language):
+        """Give the new shop `company` the lists its trade needs from the
+        first job, named in `language` ('fr'/'en'): a coating shop gets its
+        final QC checklist and defect types (coating module; its stages
+        come with the company, as a repair shop's do)."""
+        pool = Pool()
+        if company.business_type != 'coating':
+            return
+        Control = pool.get('quality.control')
+        if hasattr(Control, 'create_coating_defaults'):
+            Control.create_coating_defaults(company, language=language)
+            pool.get('coating.defect.type').create_defaults(
+                company, language=language)
 
     @classmethod
     def _country(cls, code):

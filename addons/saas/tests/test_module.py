@@ -160,6 +160,39 @@ class SaasTestCase(CompanyTestMixin, ModuleTestCase):
         self.assertIn('SYSCOHADA', shop.accounting_note)
 
     @with_transaction()
+    def test_sign_up_coating(self):
+        "A coating shop starts with its stages, QC checklist and defects"
+        pool = Pool()
+        Stage = pool.get('service.order.stage')
+        Control = pool.get('quality.control')
+        DefectType = pool.get('coating.defect.type')
+        shop = sign_up(shop_name="Thermolaquage Est", trade='coating',
+            email='paul@thermo.example')
+        company = shop.company
+        self.assertTrue(Stage.search([
+                    ('company', '=', company.id), ('kind', '=', 'coating')]))
+        control, = Control.search([('company', '=', company.id)])
+        # in French when the test database has the French translations
+        self.assertIn(control.name,
+            ["Contrôle final thermolaquage", "Final coating check"])
+        self.assertEqual(control.operations,
+            ('service.order:coating_ready',))
+        thickness, = [p for p in control.points if p.name == 'thickness']
+        self.assertEqual((thickness.type_, thickness.tolerance_lower,
+                thickness.tolerance_upper), ('float', 60., 120.))
+        self.assertEqual(len(control.points), 4)
+        defects = DefectType.search([('company', '=', company.id)])
+        self.assertTrue({"Coulure", "Runs"} & {d.name for d in defects})
+        self.assertEqual(len(defects), 6)
+        # a second call (a shop set up again) adds nothing
+        self.assertEqual(Control.create_coating_defaults(company),
+            [control])
+        # another trade gets no coating lists
+        repair = sign_up(shop_name="Répar Est", email='lea@repar.example')
+        self.assertFalse(Control.search([
+                    ('company', '=', repair.company.id)]))
+
+    @with_transaction()
     def test_sign_up_errors(self):
         "Each invalid sign-up value is refused with a message naming it"
         Shop = Pool().get('saas.shop')
