@@ -6,9 +6,15 @@ runner's prefix, so scripts/test drops whatever is left), activates
 and trytond-cron. gunicorn reaches PostgreSQL through a TCP relay of this
 test, so the database can be made unreachable for the app alone.
 
-In order: /health, a JSON-RPC login through gunicorn, shop data written
-from this process (a repair job with a photo, a draft invoice), a task
-queued here and run by the worker, a task that fails, /metrics, /health
+config/postgresql.conf asks for two-factor sign-in (`password+totp`):
+serve-prod adds `staff_totp` to the modules, and admin (Owner and Admin)
+must enrol before signing in.
+
+In order: /health, admin refused until enrolled, its enrolment on
+/<db>/staff/2fa and a JSON-RPC login with a code (pyotp) through
+gunicorn, shop data written from this process (a repair job with a
+photo, a draft invoice), a task queued here and run by the worker, a
+task that fails, /metrics, /health
 503 without the database; then scripts/backup, scripts/restore into
 DB_NAME_restored (and its refusal to overwrite), equal row counts, the
 photo's bytes and the intake receipt PDF's text from the restored
@@ -19,9 +25,11 @@ groups by their pid files) and drops both databases even after a failure.
 """
 import base64
 import datetime as dt
+import html
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -35,6 +43,7 @@ from unittest import mock
 from urllib.parse import urlsplit
 
 import psycopg
+import pyotp
 import requests
 from pdfminer.high_level import extract_text
 
@@ -297,6 +306,68 @@ def run(*args):
         + list(args[1:]), env=env, capture_output=True, text=True)
 
 
+def rpc_login(parameters):
+    "common.db.login of admin with `parameters` through gunicorn."
+    return requests.post(url('/%s/rpc/' % DB), json={'id': 1,
+            'method': 'common.db.login',
+            'params': ['admin', parameters, 'fr']}, timeout=30)
+
+
+class Codes:
+    "TOTP codes (pyotp) of a secret, never twice the same 30 s step."
+
+    def __init__(self, secret, last_step):
+        self.totp = pyotp.TOTP(secret)
+        self.last = last_step
+
+    def now(self):
+        return self.totp.timecode(dt.datetime.now(dt.timezone.utc))
+
+    def next(self):
+        "A code valid now (one step either side) not used before."
+        while True:
+            now = self.now()
+            step = max(now - 1, self.last + 1)
+            if step <= now + 1:
+                self.last = step
+                return self.totp.generate_otp(step)
+            time.sleep(1)
+
+    def wrong(self):
+        good = {self.totp.generate_otp(self.now() + i) for i in (-1, 0, 1)}
+        return next('%06d' % i for i in range(10 ** 6)
+            if '%06d' % i not in good)
+
+
+def enrol_admin(test):
+    """Enrol admin on the enrolment page served by gunicorn, as the
+    operator does with an authenticator app; return its Codes."""
+    page = url('/%s/staff/2fa' % DB)
+    client = requests.Session()
+    response = client.get(page, timeout=30)
+    test.assertEqual(response.status_code, 200, response.text)
+    token = re.search(
+        r'name="csrf_token" value="([^"]+)"', response.text).group(1)
+    response = client.post(page, data={'csrf_token': token,
+            'step': 'password', 'login': 'admin', 'password': PASSWORD},
+        timeout=30)
+    test.assertEqual(response.status_code, 200, response.text)
+    secret = re.search(r'<code id="secret">([A-Z2-7 ]+)</code>',
+        response.text).group(1).replace(' ', '')
+    ticket = html.unescape(re.search(r'name="ticket" value="([^"]+)"',
+            response.text).group(1))
+    codes = Codes(secret, 0)
+    step = codes.now()
+    response = client.post(page, data={'csrf_token': token,
+            'step': 'confirm', 'ticket': ticket,
+            'code': codes.totp.generate_otp(step)}, timeout=30)
+    test.assertEqual(response.status_code, 200, response.text)
+    test.assertEqual(len(re.findall(
+                r'<li>([a-z2-9]{5}-[a-z2-9]{5})</li>', response.text)), 10)
+    codes.last = step
+    return codes
+
+
 class ProductionTestCase(unittest.TestCase):
     "The stack served by scripts/serve-prod; steps run in order."
 
@@ -310,11 +381,25 @@ class ProductionTestCase(unittest.TestCase):
         self.assertTrue(report['databases'][DB]['loaded'])
 
     def test_02_login(self):
-        "admin signs in by JSON-RPC through gunicorn and calls a method"
-        response = requests.post(url('/%s/rpc/' % DB), json={'id': 1,
-                'method': 'common.db.login',
-                'params': ['admin', {'password': PASSWORD}, 'fr']},
-            timeout=30)
+        """admin (Owner and Admin: two-factor sign-in required) is refused
+        until enrolled, enrols on /<db>/staff/2fa through gunicorn, then
+        signs in by JSON-RPC with the password and a code and calls a
+        method"""
+        response = rpc_login({'password': PASSWORD})
+        self.assertEqual(response.status_code, 200, response.text)
+        message, description = response.json()['error']
+        self.assertIn('/%s/staff/2fa' % DB, description, message)
+
+        codes = enrol_admin(self)
+        response = rpc_login({'password': PASSWORD})
+        error = response.json()['error']
+        self.assertEqual(error[0], 'LoginException', error)
+        self.assertEqual(error[1][0], 'totp_code', error)
+        response = rpc_login({'password': PASSWORD,
+                'totp_code': codes.wrong()})
+        self.assertEqual(response.status_code, 401, response.text)
+        response = rpc_login({'password': PASSWORD,
+                'totp_code': codes.next()})
         self.assertEqual(response.status_code, 200, response.text)
         result = response.json()
         self.assertNotIn('error', result, result)

@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -124,6 +125,31 @@ def retrying(func):
             return func(extras)
         except TransactionError as exception:
             exception.fix(extras)
+
+
+class TOTPCodes:
+    """The TOTP codes (pyotp, 6 digits, 30 s) of a user's two-factor secret
+    for its sign-ins: a step is used once (staff_totp refuses a replay),
+    within the step either side of now that the server accepts."""
+
+    def __init__(self, secret, last_step=0):
+        import pyotp
+        self.totp = pyotp.TOTP(secret)
+        self.last = last_step or 0
+        self.lock = threading.Lock()
+
+    def next(self):
+        "Return a code (str) valid now, of a step after the last used."
+        import datetime
+        with self.lock:
+            while True:
+                now = self.totp.timecode(
+                    datetime.datetime.now(datetime.timezone.utc))
+                step = max(now - 1, self.last + 1)
+                if step <= now + 1:
+                    self.last = step
+                    return self.totp.generate_otp(step)
+                time.sleep(1)
 
 
 def percentile(values, fraction):

@@ -19,7 +19,10 @@ Generation (timed and printed, not measured as load):
 
 1. trytond-admin creates the database and activates --modules (default
    `repair` and `invoice_fr`, and their dependencies; add `saas` to time
-   its sign-up).
+   its sign-up) and always `staff_totp`: config/postgresql.conf asks for
+   two-factor sign-in (`authentications = password+totp`) and trytond
+   refuses every sign-in of a database without it (a reused database
+   without it gets it activated).
 2. `--shops` shops are created by `company.company.create_french_shop`
    (invoice_fr: the shop's party, address and company; repair gives each
    its default stages and transitions), each with its order sequence.
@@ -39,7 +42,13 @@ Generation (timed and printed, not measured as load):
    cloned number. Audit rows and notifications are not cloned.
 5. `--staff-shops` shops spread over the list get one Technician each:
    company.employee, res.user (login benchtech<NNN>, role
-   workshop.role_technician, that shop as only company).
+   workshop.role_technician, that shop as only company). Technicians sign
+   in with the password alone (two-factor sign-in is optional for them).
+6. `admin` (in the workshop Owner and Admin groups: two-factor sign-in
+   required) is enrolled in this process as the enrolment page does (new
+   secret, confirmed with a pyotp code); its sign-ins send the password
+   and a pyotp code of that secret (also for a reused database: the
+   secret is read from it).
 
 Load: the server is `scripts/serve-prod --db <db>` (production's gunicorn
 app atelier_ops.wsgi:app with the database preloaded, plus its queue
@@ -548,10 +557,15 @@ class Client:
                         error[0] if isinstance(error, list) else error)[:200]))
         return answer['result'], ms
 
-    def login(self, login, password):
-        "Log in like sao; return the ms of common.db.login."
+    def login(self, login, password, codes=None):
+        """Log in like sao; return the ms of common.db.login. `codes`
+        (benchlib.TOTPCodes): the user's two-factor codes, sent with the
+        password (sao asks for the code after it: one call less here)."""
+        parameters = {'password': password}
+        if codes is not None:
+            parameters['totp_code'] = codes.next()
         (user_id, session, *_), ms = self.rpc('common.db.login', login,
-            {'password': password}, 'fr', context=False)
+            parameters, 'fr', context=False)
         token = base64.b64encode(
             ('%s:%s:%s' % (login, user_id, session)).encode()).decode()
         self.auth = 'Session ' + token
@@ -765,11 +779,12 @@ def report_level(clients, recorder, elapsed, staff_count, logins, before):
     return errors
 
 
-def measure_new_shops(port, db, count):
+def measure_new_shops(port, db, count, codes):
     """Create `count` shops through JSON-RPC company.company.
-    create_french_shop as admin; return the list of ms."""
+    create_french_shop as admin (`codes`: its two-factor codes); return
+    the list of ms."""
     client = Client(port, db)
-    client.login('admin', ADMIN_PASSWORD)
+    client.login('admin', ADMIN_PASSWORD, codes)
     (france,), _ = client.rpc('model.country.country.search',
         [('code', '=', 'FR')], 0, 1, None)
     (eur,), _ = client.rpc('model.currency.currency.search',
@@ -821,6 +836,32 @@ def start_server(db, environ, port, workers, threads, directory, log):
         None
 
 
+def admin_codes(db, init=False):
+    """Enrol admin in two-factor sign-in (required: it is in the workshop
+    Owner and Admin groups) unless it is, in this process as root, as the
+    enrolment page does: a new secret confirmed with its current pyotp
+    code. Return admin's benchlib.TOTPCodes (secret and last step used
+    read from the database). `init`: load the pool first."""
+    import pyotp
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction, without_check_access
+    pool = Pool(db)
+    if init:
+        pool.init()
+    with Transaction().start(db, 0, context={}) as tx:
+        User = pool.get('res.user')
+        TOTP = pool.get('res.user.totp')
+        admin, = User.search([('login', '=', 'admin')])
+        if not User.totp_is_enabled(admin.id):
+            with tx.set_user(admin.id), without_check_access():
+                secret, _ = admin.totp_start()
+                admin.totp_confirm(pyotp.TOTP(secret).now())
+        row = TOTP.get(admin.id)
+        codes = bl.TOTPCodes(row.secret, row.last_step)
+        tx.commit()
+    return codes
+
+
 def module_activated(uri, db, name):
     "Return whether module `name` is activated in database `db` (bool)."
     import psycopg
@@ -829,12 +870,12 @@ def module_activated(uri, db, name):
                 "AND state = 'activated'", (name,)).fetchone())
 
 
-def measure_sign_ups(port, db, count):
+def measure_sign_ups(port, db, count, codes):
     """Sign up `count` shops through JSON-RPC saas.shop.sign_up as admin
-    (the operator's call; the public page calls the same method); return
-    the list of ms."""
+    (the operator's call; the public page calls the same method; `codes`:
+    admin's two-factor codes); return the list of ms."""
     client = Client(port, db)
-    client.login('admin', ADMIN_PASSWORD)
+    client.login('admin', ADMIN_PASSWORD, codes)
     stamp = int(time.time())
     timings = []
     for i in range(count):
@@ -913,9 +954,17 @@ def main():
     try:
         started = time.perf_counter()
         shops = []
+        generated = False
         if args.reuse:
             if not bl.pg_database_exists(uri, db):
                 sys.exit("--reuse: database %s does not exist" % db)
+            if not module_activated(uri, db, 'staff_totp'):
+                # Kept before two-factor sign-in was on: without the
+                # module, trytond would refuse every sign-in.
+                bl.trytond_admin(db, environ, '-u', 'staff_totp',
+                    '--activate-dependencies')
+                print("database (PostgreSQL, %s): staff_totp activated "
+                    "(two-factor sign-in)" % db, flush=True)
             shops, staff = load_existing(uri, db)
         if shops:
             orders, history = database_figures(uri, db, shops)
@@ -939,12 +988,15 @@ def main():
                 bl.trytond_admin(db, environ, '--all', '--email',
                     'admin@localhost', passfile=passfile)
                 modules = [m for m in args.modules.split(',') if m]
+                if 'staff_totp' not in modules:
+                    modules.append('staff_totp')
                 bl.trytond_admin(db, environ, '-u', *modules,
                     '--activate-dependencies')
                 print("database (PostgreSQL, %s): modules %s activated in "
                     "%.0f s" % (db, ', '.join(modules),
                         time.perf_counter() - started), flush=True)
             built = build_orm(db, args)
+            generated = True
             shops = built['shops']
             print("  %d shops by create_french_shop in %.0f s; template "
                 "shop (%d customers, %d orders with their moves) in %.0f s"
@@ -966,10 +1018,13 @@ def main():
             print("generated: %d shops x %d jobs = %d orders, %d history "
                 "rows, in %.0f s" % (len(shops), args.jobs, orders, history,
                     time.perf_counter() - started), flush=True)
-            from trytond.pool import Pool
-            from trytond import backend
-            Pool.stop(db)
-            backend.Database(db).close()
+        # The generation loaded the pool in this process; a reused
+        # database has not.
+        codes = admin_codes(db, init=not generated)
+        from trytond.pool import Pool
+        from trytond import backend
+        Pool.stop(db)
+        backend.Database(db).close()
 
         tokens = sample_tokens(uri, db, 20000)
         port = bl.free_port()
@@ -995,7 +1050,7 @@ def main():
             sys.stdout.flush()
 
         if args.new_shops > 0:
-            timings = measure_new_shops(port, db, args.new_shops)
+            timings = measure_new_shops(port, db, args.new_shops, codes)
             print("new shop (company.company.create_french_shop over "
                 "JSON-RPC as admin, %d shops in the database): median "
                 "%.0f ms over %d (min %.0f, max %.0f); %s" % (
@@ -1009,7 +1064,8 @@ def main():
                     else 'addons/saas does not exist'))
         elif args.new_shops > 0:
             try:
-                timings = measure_sign_ups(port, db, args.new_shops)
+                timings = measure_sign_ups(port, db, args.new_shops,
+                    codes)
             except (RPCError, OSError, http.client.HTTPException) as error:
                 # The sign-up is another module's: its failure is a
                 # figure to report, not a reason to lose the others.
