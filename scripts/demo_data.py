@@ -1,8 +1,10 @@
 """Fill the demo database with a French repair shop's last three months
 and a French powder-coating workshop's last six weeks (demo_coating.py).
 
-Usage: demo_data.py --db NAME --config FILE [--logins]
-With --logins, only print the sign-in names and passwords.
+Usage: demo_data.py --db NAME --config FILE [--logins | --enrol]
+With --logins, only print the sign-in names and passwords (and the
+two-factor keys of the Owners and Admins); with --enrol, only enrol the
+Owners and Admins not enrolled yet in two-factor sign-in (staff_totp).
 
 The shop, its chart of accounts and users are set up through proteus as an
 administrator would; tickets are then played server side in chronological
@@ -10,11 +12,19 @@ order (quote, approval, invoice, counter payment, delivery), with the
 history, invoice and payment dates of when they happened. Last, one
 customer of each shop whose quote waits for their answer gets a portal
 account (password PORTAL_PASSWORD) to see their jobs and sign the quote.
+
+Two-factor sign-in (staff_totp, config/trytond.conf says
+`authentications = password+totp`): the Owners and Admins ("admin"
+included) must use it, so the build enrols them with a new secret each
+(enrol_two_factor) and keeps, for --logins, their secrets, otpauth:// URIs
+and recovery codes in <database path>/<db>-2fa.json: a demo has no phone
+to scan a QR code at build time.
 """
 import argparse
 import csv
 import datetime as dt
 import io
+import json
 import os
 import random
 import sys
@@ -64,8 +74,116 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--db', required=True)
     parser.add_argument('--config', required=True)
-    parser.add_argument('--logins', action='store_true')
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument('--logins', action='store_true')
+    group.add_argument('--enrol', action='store_true')
     return parser.parse_args()
+
+
+_pools = {}
+
+
+def demo_pool(database, config_file):
+    "Return the Pool of `database`, initialised once in this process."
+    if database not in _pools:
+        from trytond import config
+        config.update_etc(config_file)
+        from trytond.pool import Pool
+        pool = Pool(database)
+        pool.init()
+        _pools[database] = pool
+    return _pools[database]
+
+
+def two_factor_file(database):
+    "Path of the demo's two-factor keys, beside the SQLite database."
+    from trytond import config
+    path = config.get('database', 'path') or os.path.join(ROOT, 'var', 'db')
+    return os.path.join(path, '%s-2fa.json' % database)
+
+
+def enrol_two_factor(database, config_file):
+    """Enrol in two-factor sign-in every active user who must use it
+    (Owners and Admins) and is not enrolled yet, as the enrolment page
+    does (new secret, confirmed with its current code computed by pyotp);
+    add their secret, otpauth:// URI and 10 recovery codes to the file of
+    two_factor_file. Return the logins enrolled (list)."""
+    import pyotp
+    pool = demo_pool(database, config_file)
+    from trytond.transaction import Transaction, without_check_access
+    try:
+        pool.get('res.user.totp')
+    except KeyError:
+        return []  # staff_totp not activated
+    User = pool.get('res.user')
+    path = two_factor_file(database)
+    keys = {}
+    if os.path.exists(path):
+        with open(path) as fp:
+            keys = json.load(fp)
+    enrolled = []
+    with Transaction().start(database, 0,
+            context={'language': 'fr'}) as transaction:
+        users = User.search([], order=[('login', 'ASC')])
+        required = User._totp_required_ids([u.id for u in users])
+        for user in users:
+            if user.id not in required or User.totp_is_enabled(user.id):
+                continue
+            with transaction.set_user(user.id), without_check_access():
+                secret, uri = user.totp_start()
+                codes = user.totp_confirm(pyotp.TOTP(secret).now())
+            keys[user.login] = {'secret': secret, 'uri': uri,
+                'recovery_codes': codes}
+            enrolled.append(user.login)
+        transaction.commit()
+    if enrolled:
+        # Secrets of the demo's users only: readable by this account alone.
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                    0o600), 'w') as fp:
+            json.dump(keys, fp, indent=1)
+    return enrolled
+
+
+def two_factor_logins(database, config_file):
+    """Return [(login, secret or None, URI or None, unused recovery code
+    or None)] of the users who must use two-factor sign-in ([] without
+    staff_totp). The secret is the one in the database; the URI and the
+    recovery code come from the build's file while they still hold."""
+    pool = demo_pool(database, config_file)
+    from trytond.transaction import Transaction
+    try:
+        TOTP = pool.get('res.user.totp')
+    except KeyError:
+        return []
+    from trytond.modules.staff_totp import totp
+    User = pool.get('res.user')
+    Recovery = pool.get('res.user.totp.recovery')
+    keys = {}
+    path = two_factor_file(database)
+    if os.path.exists(path):
+        with open(path) as fp:
+            keys = json.load(fp)
+    result = []
+    with Transaction().start(database, 0, readonly=True):
+        users = User.search([], order=[('login', 'ASC')])
+        required = User._totp_required_ids([u.id for u in users])
+        for user in users:
+            if user.id not in required:
+                continue
+            key = keys.get(user.login, {})
+            secret = (TOTP.get(user.id).secret
+                if User.totp_is_enabled(user.id) else None)
+            if not secret or secret != key.get('secret'):
+                # not enrolled, or enrolled again since the build
+                result.append((user.login, secret, None, None))
+                continue
+            hashes = [r.code_hash for r in Recovery.search([
+                        ('user', '=', user.id), ('used_date', '=', None)])]
+            recovery = next((c for c in key.get('recovery_codes', [])
+                    if any(totp.check_recovery(c, h) for h in hashes)),
+                None)
+            result.append((user.login, secret, key['uri'], recovery))
+    return result
 
 
 def print_logins(database, config_file):
@@ -82,17 +200,32 @@ def print_logins(database, config_file):
     for email, shop in portal_logins(database, config_file):
         print("  Portail client  %s  %s / %s (%s)" % (
                 PORTAL_URL % database, email, PORTAL_PASSWORD, shop))
+    two_factor = two_factor_logins(database, config_file)
+    if two_factor:
+        print("Two-factor sign-in (Owners and Admins): the password, then "
+            "the 6-digit code of an authenticator app (add the otpauth:// "
+            "URI as a QR code or type the secret), or a recovery code "
+            "(once each). A code without a phone:")
+        print("  .venv/bin/python -c \"import pyotp; "
+            "print(pyotp.TOTP('<secret>').now())\"")
+    for login, secret, uri, recovery in two_factor:
+        if not secret:
+            print("  %-8s not enrolled: enrol at http://127.0.0.1:8000/%s/"
+                "staff/2fa" % (login, database))
+        elif not uri:
+            print("  %-8s enrolled since the build: use its own app" % login)
+        else:
+            print("  %-8s secret %s  recovery code %s" % (login, secret,
+                    recovery or "(none left: Préférences ▸ Double "
+                    "authentification gives new ones)"))
+            print("  %-8s %s" % ('', uri))
 
 
 def portal_logins(database, config_file):
     """Return [(email, shop name)] of the portal accounts with a password
     ([] when the database has no portal)."""
-    from trytond import config
-    config.update_etc(config_file)
-    from trytond.pool import Pool
     from trytond.transaction import Transaction
-    pool = Pool(database)
-    pool.init()
+    pool = demo_pool(database, config_file)
     try:
         WebUser = pool.get('web.user')
     except KeyError:
@@ -410,11 +543,15 @@ def main():
     if args.logins:
         print_logins(args.db, args.config)
         return
+    if args.enrol:
+        print("Two-factor sign-in enrolled: %s" % (
+                ', '.join(enrol_two_factor(args.db, args.config)) or '-'))
+        return
     rng = random.Random(20261121)
     company_id, product_ids = setup_shop(args.db, args.config)
     from trytond.pool import Pool
     from trytond.transaction import Transaction
-    pool = Pool(args.db)
+    pool = _pools[args.db] = Pool(args.db)  # initialised by proteus
     User = pool.get('res.user')
     with Transaction().start(args.db, 0, readonly=True):
         admin, = User.search([('login', '=', 'admin')])
@@ -439,6 +576,8 @@ def main():
         open_portal_accounts, [company_id, coating_id])
     print("Portal accounts: %s (password %s)" % (', '.join(
                 '%s (%s)' % a for a in accounts), PORTAL_PASSWORD))
+    print("Two-factor sign-in enrolled: %s" % (
+            ', '.join(enrol_two_factor(args.db, args.config)) or '-'))
 
 
 if __name__ == '__main__':
