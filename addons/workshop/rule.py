@@ -112,7 +112,6 @@ class Rule(metaclass=PoolMeta):
                     ]
         return clause, clause_global
 
-
     @classmethod
     def _is_administrator(cls):
         "Tell whether the user is in Tryton's Administration group."
