@@ -13,10 +13,14 @@ services) and one VAT tax at the country's standard rate (VAT_RATES) on
 (Shop.accounting_note).
 """
 import datetime as dt
+from collections import defaultdict
 from decimal import Decimal
 
+from sql.aggregate import Max
+
 from trytond.pool import Pool
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import (
+    Transaction, TransactionError, without_check_access)
 
 #: Standard VAT rates of the UEMOA countries (Directive n°02/98/CM/UEMOA
 #: allows 15 % to 20 %; national codes): Sénégal, Côte d'Ivoire, Bénin,
@@ -49,8 +53,8 @@ def create_chart(company, country_code):
         template2tax_code, template2tax_code_line = {}, {}
         template2rule, template2rule_line = {}, {}
         template.type.create_type(company.id, template2type=template2type)
-        template.create_account(company.id,
-            template2account=template2account, template2type=template2type)
+        _create_accounts(template, company.id, template2account,
+            template2type)
         if kind == 'fr':
             TaxTemplate.create_tax(template.id, company.id,
                 template2account=template2account,
@@ -62,7 +66,7 @@ def create_chart(company, country_code):
                 template2tax_code=template2tax_code,
                 template2tax_code_line=template2tax_code_line)
         if kind == 'fr':
-            template.update_account2(template2account, template2tax)
+            _update_accounts(template, template2account, template2tax)
         if kind == 'fr':
             TaxRuleTemplate.create_rule(template.id, company.id,
                 template2rule=template2rule)
@@ -90,6 +94,175 @@ def create_chart(company, country_code):
             config.default_category_account_expense = expense
         config.save()
     return kind
+
+
+class _LockErrors(TransactionError):
+    "The table locks a transaction lacks, asked for together."
+
+    def __init__(self, errors):
+        super().__init__()
+        self.errors = errors
+
+    def fix(self, extras):
+        super().fix(extras)
+        for error in self.errors:
+            error.fix(extras)
+
+
+def lock():
+    """Lock, at the start of a sign-up's transaction, the tables it would
+    otherwise lock on its way, each time throwing away the work done so
+    far (Tryton asks for a missing lock by raising TransactionError, and
+    its caller restarts the whole transaction with it: on PostgreSQL the
+    old sign-up ran four times):
+
+    - account.account: the new tree is appended to its nested set
+      (`_create_accounts`), two concurrent sign-ups must not number
+      theirs from the same maximum;
+    - account.fiscalyear and account.period: the validation of their
+      exclusion constraints (no overlapping dates) locks them where the
+      database does not enforce them (PostgreSQL without btree_gist);
+    - account.configuration while its singleton row does not exist yet
+      (the first shop's accounting settings create it).
+
+    Raises one TransactionError for all the missing locks; the RPC
+    dispatcher, the routes' with_transaction, proteus and the tests
+    restart the transaction with them, before any work is done."""
+    pool = Pool()
+    # ModelSingleton.search answers [1] even without the row: ask SQL.
+    configuration = pool.get('account.configuration').__table__()
+    cursor = Transaction().connection.cursor()
+    cursor.execute(*configuration.select(configuration.id, limit=1))
+    models = ['account.account', 'account.fiscalyear', 'account.period']
+    if not cursor.fetchone():
+        models.append('account.configuration')
+    errors = []
+    for name in models:
+        try:
+            pool.get(name).lock()
+        except TransactionError as error:
+            errors.append(error)
+    if errors:
+        raise _LockErrors(errors)
+
+
+def _create_accounts(template, company_id, template2account, template2type):
+    """Create the accounts of the tree of `template` (the root
+    account.account.template) for `company_id`, filling template2account
+    (template id → account id) from template2type (type template id →
+    type id): the same records, values (`_get_account_value`) and ids
+    order as AccountTemplate.create_account, one create per level.
+
+    What differs is the nested set: ModelSQL.create updates left/right of
+    account.account after each level, and from a level of about
+    sqrt(2 × all accounts of all shops) records on (the French chart has
+    levels of 361 and 491 accounts) it renumbers the whole table, every
+    shop's tree, one query per account: a sign-up got slower with each
+    shop hosted. Here the levels are created by a subclass of the pool's
+    account.account without that step, and the new tree is numbered once
+    at the end, after every existing one (where Tryton's _update_tree puts
+    a new root), its children in id order as _rebuild_tree does. The
+    caller holds the account.account lock (`lock`)."""
+    pool = Pool()
+    Account = pool.get('account.account')
+    # Same model, table, fields and validation; only the nested-set update
+    # of ModelSQL.create is left out (it reads cls._mptt_fields).
+    Creator = type(Account)(Account.__name__, (Account,), {
+            '__name__': Account.__name__, '__slots__': (),
+            '_mptt_fields': set()})
+    parents = {}
+    levels = [template]
+    while levels:
+        values, created = [], []
+        for child in levels:
+            if child.id in template2account:
+                continue
+            vals = child._get_account_value()
+            vals['company'] = company_id
+            vals['parent'] = (template2account[child.parent.id]
+                if child.parent else None)
+            for name in ['type', 'debit_type', 'credit_type']:
+                type_ = getattr(child, name)
+                vals[name] = template2type.get(type_.id) if type_ else None
+            values.append(vals)
+            created.append(child)
+        for child, account in zip(created, Creator.create(values)):
+            template2account[child.id] = account.id
+            parents[account.id] = (template2account[child.parent.id]
+                if child.parent else None)
+        levels = sum((c.childs for c in levels), ())
+    _number_tree(Account, parents)
+
+
+def _number_tree(Account, parents):
+    """Set left/right of the new accounts `parents` (account id → parent
+    id or None, all new) after the greatest right of the table, depth
+    first with children in id order."""
+    transaction = Transaction()
+    cursor = transaction.connection.cursor()
+    table = Account.__table__()
+    # The new accounts are still at left = right = 0 (their defaults).
+    cursor.execute(*table.select(Max(table.right)))
+    last, = cursor.fetchone()
+    children = defaultdict(list)
+    for id_, parent in sorted(parents.items()):
+        children[parent].append(id_)
+    numbers = {}
+    counter = last or 0
+    for root in children[None]:
+        counter += 1
+        numbers[root] = [counter, None]
+        stack = [(root, iter(children[root]))]
+        while stack:
+            node, pending = stack[-1]
+            child = next(pending, None)
+            if child is None:
+                counter += 1
+                numbers[node][1] = counter
+                stack.pop()
+            else:
+                counter += 1
+                numbers[child] = [counter, None]
+                stack.append((child, iter(children[child])))
+    assert len(numbers) == len(parents)
+    for id_, (left, right) in numbers.items():
+        cursor.execute(*table.update([table.left, table.right],
+                [left, right], where=table.id == id_))
+
+
+def _update_accounts(template, template2account, template2tax):
+    """Add the default taxes and set `replaced_by` of the new accounts as
+    AccountTemplate.update_account2 does (template2account, template2tax:
+    template id → account id / tax id), reading the accounts by level
+    instead of one by one and writing the accounts that get the same
+    values together."""
+    Account = Pool().get('account.account')
+    done = set()
+    levels = [template]
+    while levels:
+        todo = [t for t in levels if t.id not in done]
+        done.update(t.id for t in todo)
+        accounts = Account.browse([template2account[t.id] for t in todo])
+        grouped = defaultdict(list)
+        for child, account in zip(todo, accounts):
+            if account.template_override:
+                continue
+            taxes = tuple(template2tax[x.id] for x in child.taxes)
+            replaced_by = (template2account[child.replaced_by.id]
+                if child.replaced_by else None)
+            if taxes or replaced_by:
+                grouped[taxes, replaced_by].append(account)
+        to_write = []
+        for (taxes, replaced_by), group in grouped.items():
+            values = {}
+            if taxes:
+                values['taxes'] = [('add', list(taxes))]
+            if replaced_by:
+                values['replaced_by'] = replaced_by
+            to_write.extend([group, values])
+        if to_write:
+            Account.write(*to_write)
+        levels = sum((c.childs for c in levels), ())
 
 
 def _create_vat(company, country_code, account):

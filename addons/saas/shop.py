@@ -653,6 +653,8 @@ class Shop(ModelSQL, ModelView):
         Audit = pool.get('workshop.audit')
         Activation = pool.get('saas.activation')
         cleaned = cls.validate_sign_up(values)
+        # First, before any work: a restart for the locks costs nothing.
+        accounting.lock()
         today = today or dt.date.today()
         config = Configuration(1)
         code = cleaned['country']
