@@ -151,14 +151,18 @@ class SaasSignUpTestCase(unittest.TestCase):
             404)
 
         login = requests.post('%s/%s/rpc/' % (fixture['base'], DB_NAME),
-            data=json.dumps({'method': 'common.db.login', 'params': [
-                        'marie@partdieu.example',
+            # With an id, Tryton answers the JSON-RPC envelope
+            # {id, result | error}; without one, the bare result.
+            data=json.dumps({'id': 1, 'method': 'common.db.login',
+                    'params': ['marie@partdieu.example',
                         {'password': PASSWORD}, 'fr']}),
             headers={'Content-Type': 'application/json'})
         self.assertEqual(login.status_code, 200)
         result = login.json()
         self.assertNotIn('error', result, result)
-        self.assertTrue(result['result'])
+        # [user id, session key, bus URL host or None]
+        user_id, session_key, _ = result['result']
+        self.assertTrue(session_key)
 
         with Transaction().start(DB_NAME, 0, readonly=True):
             Shop = Pool().get('saas.shop')
@@ -167,6 +171,9 @@ class SaasSignUpTestCase(unittest.TestCase):
             self.assertEqual(shop.state, 'trial')
             self.assertEqual(shop.terms_ip, '127.0.0.1')
             self.assertEqual(shop.company.currency.code, 'EUR')
+            # The session is the owner's staff account of the new shop.
+            self.assertEqual(shop.owner.id, user_id)
+            self.assertEqual(shop.owner.company, shop.company)
 
     def test_2_refusals(self):
         session = requests.Session()
