@@ -106,6 +106,10 @@ GLOBAL = {
     # resource's record rules.
     'ir.chat.channel': "Tryton's chat channels: no model access for "
         "users; its methods check the resource (workshop/rule.py)",
+    # The hosting settings (one row): its operator_company is the company
+    # that invoices the shops (saas billing), read by every shop's code.
+    'saas.configuration': "the installation's hosting settings "
+        "(singleton); operator_company invoices the shops, no shop's data",
     }
 # Parents whose children are not shop data: per-user settings of Tryton
 # (list widths, saved searches, favourites...) hang on res.user.

@@ -7,7 +7,8 @@ rows, a few hundred shops), shown in a wizard form (saas.dashboard).
 Definitions (the usual SaaS ones):
 
 - MRR: sum over active shops of plan + options per month (yearly prices
-  divided by 12), in the plans' currency;
+  divided by 12): the recurring lines of their running subscription when
+  billed (billing.py, `Shop.monthly_revenue`), else the plans' prices;
 - churn of month M: shops cancelled during M / shops active at the start
   of M (activated before M and not cancelled before M);
 - trial conversion of month M: shops whose trial ended in M and that chose

@@ -1,5 +1,6 @@
 """Emails of the subscription to a shop's owner (activation link, trial
-reminders, end of trial, plan changes, suspension, storage warnings).
+reminders, end of trial, plan changes, suspension, storage warnings, and
+the billing's invoices, payment reminders, reactivation and cancellation).
 
 Recorded as `saas.email` rows in the transaction that decides them and
 sent after commit (`__queue__.send`); each attempt records its outcome and
@@ -29,6 +30,11 @@ KINDS = [
     ('plan_changed', "Plan Changed"),
     ('suspended', "Suspended"),
     ('storage_warning', "Storage Warning"),
+    ('invoice', "Subscription Invoice"),
+    ('payment_reminder', "Payment Reminder"),
+    ('reactivated', "Reactivated After Payment"),
+    ('cancellation', "Cancellation Requested"),
+    ('subscription_ended', "Subscription Ended"),
     ]
 
 #: (subject, body) per kind and language; %(name)s values from the caller
@@ -62,6 +68,30 @@ TEXTS = {
             "Bonjour,\n\nLes photos et fichiers de %(shop)s occupent "
             "%(used)s Go sur %(quota)s Go (%(percent)s %%). Au-delà, les "
             "nouveaux fichiers seront refusés."),
+        'invoice': ("%(shop)s : facture %(number)s de votre abonnement",
+            "Bonjour,\n\nVoici la facture %(number)s de votre abonnement "
+            "Atelier (%(description)s) : %(amount)s TTC, à régler au plus "
+            "tard le %(due)s.\n\n%(how_to_pay)s"),
+        'payment_reminder': ("%(shop)s : facture %(number)s impayée",
+            "Bonjour,\n\nLa facture %(number)s de %(amount)s, échue le "
+            "%(due)s, n'est pas réglée (%(days)s jours de retard). Sans "
+            "paiement, %(shop)s passera en lecture seule le "
+            "%(suspension_date)s ; aucune donnée ne sera supprimée."
+            "\n\n%(how_to_pay)s"),
+        'reactivated': ("%(shop)s : paiement reçu, compte réactivé",
+            "Bonjour,\n\nMerci : la facture %(number)s est réglée et "
+            "%(shop)s est de nouveau pleinement utilisable."),
+        'cancellation': ("%(shop)s : résiliation enregistrée",
+            "Bonjour,\n\nLa résiliation de l'abonnement de %(shop)s est "
+            "enregistrée. La boutique reste utilisable jusqu'au %(end)s "
+            "inclus (fin de la période payée), puis passe en lecture "
+            "seule ; aucune donnée n'est supprimée. Pour rester, "
+            "choisissez de nouveau une offre avant cette date."),
+        'subscription_ended': ("%(shop)s : abonnement terminé",
+            "Bonjour,\n\nL'abonnement de %(shop)s est terminé depuis le "
+            "%(date)s. Vos données restent consultables en lecture seule ; "
+            "choisissez une offre (Atelier ▸ Abonnement ▸ Choisir une "
+            "offre) pour reprendre."),
         },
     'en': {
         'activation': ("Welcome to Atelier: activate %(shop)s",
@@ -89,6 +119,27 @@ TEXTS = {
             "Hello,\n\nThe photos and files of %(shop)s take %(used)s GB "
             "of %(quota)s GB (%(percent)s %%). Beyond, new files will be "
             "refused."),
+        'invoice': ("%(shop)s: invoice %(number)s of your subscription",
+            "Hello,\n\nHere is the invoice %(number)s of your Atelier "
+            "subscription (%(description)s): %(amount)s including tax, "
+            "due on %(due)s.\n\n%(how_to_pay)s"),
+        'payment_reminder': ("%(shop)s: invoice %(number)s unpaid",
+            "Hello,\n\nThe invoice %(number)s of %(amount)s, due on "
+            "%(due)s, is unpaid (%(days)s days late). Without payment, "
+            "%(shop)s becomes read-only on %(suspension_date)s; no data "
+            "will be deleted.\n\n%(how_to_pay)s"),
+        'reactivated': ("%(shop)s: payment received, account reactivated",
+            "Hello,\n\nThank you: the invoice %(number)s is paid and "
+            "%(shop)s is fully usable again."),
+        'cancellation': ("%(shop)s: cancellation recorded",
+            "Hello,\n\nThe cancellation of the subscription of %(shop)s "
+            "is recorded. The shop stays usable until %(end)s included "
+            "(the end of the paid period), then becomes read-only; no data "
+            "is deleted. To stay, choose a plan again before that day."),
+        'subscription_ended': ("%(shop)s: subscription ended",
+            "Hello,\n\nThe subscription of %(shop)s ended on %(date)s. "
+            "Your data stays readable; choose a plan (Atelier ▸ "
+            "Subscription ▸ Choose a Plan) to carry on."),
         },
     }
 
@@ -239,4 +290,5 @@ class Cron(metaclass=PoolMeta):
                 ('saas.email|retry_failed', "Retry Failed SaaS Emails"),
                 ('saas.shop|run_trial', "Trial Reminders and Ends"),
                 ('saas.shop|update_storage', "Measure Shops' Storage"),
+                ('saas.shop|run_billing', "Subscription Billing and Dunning"),
                 ])

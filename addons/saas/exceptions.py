@@ -13,3 +13,7 @@ class QuotaError(UserError):
 
 class FeatureError(AccessError):
     "The shop's plan lacks the feature."
+
+
+class BillingError(UserError):
+    "The subscription billing is not configured or cannot proceed."
