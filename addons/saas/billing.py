@@ -831,7 +831,9 @@ class Shop(metaclass=PoolMeta):
         keys = {}
         for name in ['saas.plan', 'saas.option']:
             Model = pool.get(name)
-            for record in Model.search([], order=[('id', 'ASC')]):
+            with Transaction().set_context(active_test=False):
+                records = Model.search([], order=[('id', 'ASC')])
+            for record in records:
                 for service in [record.monthly_service,
                         record.yearly_service]:
                     if service:
@@ -852,6 +854,7 @@ class Shop(metaclass=PoolMeta):
         invoice = subscription._get_invoice()
         invoice.invoice_date = date
         invoice.saas_shop = self
+        invoice.description = subscription.description
         invoice_lines, grouped = Consumption.get_invoice_lines(
             consumptions, invoice)
         invoice.save()
@@ -893,12 +896,13 @@ class Shop(metaclass=PoolMeta):
             for consumption in consumptions:
                 invoice = consumption.invoice_line.invoice
                 invoices[invoice.id] = (invoice,
-                    consumption.line.subscription.saas_shop)
+                    consumption.line.subscription)
             to_post = []
-            for invoice, shop in invoices.values():
-                if invoice.saas_shop != shop:
-                    invoice.saas_shop = shop
-                    invoice.save()
+            for invoice, subscription in invoices.values():
+                invoice.saas_shop = subscription.saas_shop
+                if not invoice.description:
+                    invoice.description = subscription.description
+                invoice.save()
                 to_post.append(invoice)
             cls._post_invoices(to_post)
         return Invoice.browse(to_post)
