@@ -293,6 +293,43 @@ class SaasTestCase(CompanyTestMixin, ModuleTestCase):
         self.assertEqual(Shop(shop.id).state, 'active')
 
     @with_transaction()
+    def test_subscription_opened_at_sign_in(self):
+        "The owner of a shop not in use is shown its subscription first"
+        pool = Pool()
+        Shop = pool.get('saas.shop')
+        User = pool.get('res.user')
+        Action = pool.get('ir.action')
+        ModelData = pool.get('ir.model.data')
+        subscription = Action.get_action_id(
+            ModelData.get_id('saas', 'act_shop_own'))
+        shop = sign_up()
+        technician, = User.create([{
+                    'login': 'tech-lyon', 'name': "Tech",
+                    'companies': [('add', [shop.company.id])],
+                    'company': shop.company.id,
+                    'roles': [('create', [{'role': ModelData.get_id(
+                                        'workshop', 'role_technician')}])],
+                    }])
+
+        # User.sign_in_actions is what _get_preferences applies to the
+        # upstream preferences (which, on SQLite, end the test's
+        # transaction: a commit that would leak this shop to other tests)
+        def actions(user):
+            return User.sign_in_actions(User(user.id), [])
+        self.assertNotIn(subscription, actions(shop.owner))
+        shop.suspend("Facture SAAS-1 impayée")
+        self.assertEqual(actions(User(shop.owner.id))[0], subscription)
+        # staff who cannot read the subscription get refusals, not a form
+        self.assertNotIn(subscription, actions(technician))
+        # lifted without a plan chosen: read-only, still shown
+        Shop(shop.id).reactivate()
+        self.assertEqual(Shop(shop.id).state, 'read_only')
+        self.assertEqual(actions(User(shop.owner.id))[0], subscription)
+        pro, = pool.get('saas.plan').search([('code', '=', 'pro')])
+        Shop.choose_plan([Shop(shop.id)], pro, 'monthly')
+        self.assertNotIn(subscription, actions(User(shop.owner.id)))
+
+    @with_transaction()
     def test_trial_reminders(self):
         "Reminders on days 7, 15 and 25 only, each once; read-only after"
         pool = Pool()
