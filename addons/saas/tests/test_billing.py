@@ -6,6 +6,7 @@ period, and the operator's invoices kept from the shops' users.
 The same database as test_module (saas with repair and coating), without
 running ModuleTestCase's generic tests a second time."""
 import datetime as dt
+import itertools
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -17,7 +18,20 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import _DBTestCase, with_transaction
 from trytond.transaction import Transaction
 
-from .test_module import as_user, sign_up
+from .test_module import as_user, sign_up as _sign_up
+
+_EMAILS = itertools.count(1)
+
+
+def sign_up(**kwargs):
+    """test_module's sign_up with an owner email of its own: on SQLite some
+    run of these tests has kept a previous test's shop (its transaction
+    ended by a commit not found yet, see the stop note of 2026-12-01), and
+    the sign-up then refused the same email."""
+    local, domain = kwargs.get(
+        'email', 'marie@reparphone.example').split('@')
+    kwargs['email'] = '%s%d@%s' % (local, next(_EMAILS), domain)
+    return _sign_up(**kwargs)
 
 D = dt.date
 
