@@ -60,13 +60,14 @@ from sql.operators import Concat
 from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import ModelView, fields
-from trytond.model.exceptions import AccessError, ValidationError
+from trytond.model.exceptions import ValidationError
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .exceptions import BillingError
+from .shop import shop_of_wizard
 
 #: XML ids (billing.xml) of the recurrence rule sets: (period, anchor day)
 #: → rule set. Anchor day None: a start on the 1st to the 28th.
@@ -1210,17 +1211,7 @@ class CancelSubscription(Wizard):
     cancel_ = StateTransition()
 
     def _shop(self):
-        pool = Pool()
-        Shop = pool.get('saas.shop')
-        context = Transaction().context
-        if context.get('active_model') == 'saas.shop' and context.get(
-                'active_id'):
-            return Shop(context['active_id'])
-        shops = Shop.search([('company', '=', context.get('company'))],
-            limit=1)
-        if not shops:
-            raise AccessError(gettext('saas.msg_no_subscription'))
-        return shops[0]
+        return shop_of_wizard()
 
     def default_start(self, fields):
         shop = self._shop()

@@ -896,6 +896,22 @@ class SignUp(Wizard):
         return 'end'
 
 
+def shop_of_wizard():
+    """Return the saas.shop a wizard acts on: the record it was opened
+    from, else the subscription of the user's current shop. Raises
+    AccessError (msg_no_subscription) when the shop has none."""
+    Shop = Pool().get('saas.shop')
+    context = Transaction().context
+    if context.get('active_model') == 'saas.shop' and context.get(
+            'active_id'):
+        return Shop(context['active_id'])
+    shops = Shop.search([('company', '=', context.get('company'))],
+        limit=1)
+    if not shops:
+        raise AccessError(gettext('saas.msg_no_subscription'))
+    return shops[0]
+
+
 class ChoosePlanStart(ModelView):
     "Choose a Plan"
     __name__ = 'saas.choose_plan.start'
@@ -918,16 +934,7 @@ class ChoosePlan(Wizard):
     choose = StateTransition()
 
     def _shop(self):
-        Shop = Pool().get('saas.shop')
-        context = Transaction().context
-        if context.get('active_model') == 'saas.shop' and context.get(
-                'active_id'):
-            return Shop(context['active_id'])
-        shops = Shop.search([('company', '=', context.get('company'))],
-            limit=1)
-        if not shops:
-            raise AccessError(gettext('saas.msg_no_subscription'))
-        return shops[0]
+        return shop_of_wizard()
 
     def default_start(self, fields):
         shop = self._shop()
